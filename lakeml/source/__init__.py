@@ -1,0 +1,1 @@
+"""The Snowflake source: the local twin (fakesnow server), connections, and the churn data generator."""

@@ -1,0 +1,145 @@
+"""The source's tables (RETAIL.RAW): names, columns, Snowflake types, primary keys and enums.
+
+One home for the shape of the source, read by the generator (to create and fill tables), by ingestion
+(contracts, cursor and key columns) and mirrored by the dbt sources. Change a column here and every
+consumer sees it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CURSOR_COLUMN = "UPDATED_AT"
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sf_type: str  # Snowflake type as written in DDL
+    nullable: bool = True  # the contract's expectation; DDL never enforces it, so bad rows can exist
+    enum: tuple[str, ...] | None = None
+    minimum: float | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    primary_key: str
+    columns: tuple[Column, ...]
+    event_time: str | None = None  # business timestamp of a row (orders: ORDER_TS) for time partitioning
+    cursor: str = CURSOR_COLUMN
+    description: str = ""
+    column_names: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "column_names", tuple(c.name for c in self.columns))
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    def ddl(self, qualified_name: str) -> str:
+        cols = ",\n  ".join(f"{c.name} {c.sf_type}" for c in self.columns)
+        return f"CREATE TABLE IF NOT EXISTS {qualified_name} (\n  {cols}\n)"
+
+
+CHANNELS = ("web", "app", "store")
+REGIONS = ("north", "south", "east", "west", "central")
+LOYALTY_TIERS = ("none", "silver", "gold", "platinum")
+CATEGORIES = ("grocery", "home", "electronics", "fashion", "beauty", "toys", "sports")
+ORDER_STATUSES = ("placed", "shipped", "delivered", "cancelled", "returned")
+TICKET_CATEGORIES = ("delivery", "billing", "product_quality", "account", "returns")
+TICKET_SEVERITIES = ("low", "medium", "high", "critical")
+TICKET_STATUSES = ("open", "pending", "resolved", "closed")
+
+CUSTOMERS = Table(
+    name="CUSTOMERS",
+    primary_key="CUSTOMER_ID",
+    description="One row per customer; profile edits bump UPDATED_AT.",
+    columns=(
+        Column("CUSTOMER_ID", "NUMBER(38,0)", nullable=False),
+        Column("EMAIL", "VARCHAR"),
+        Column("FIRST_NAME", "VARCHAR"),
+        Column("LAST_NAME", "VARCHAR"),
+        Column("BIRTH_YEAR", "NUMBER(4,0)", minimum=1900),
+        Column("SIGNUP_AT", "TIMESTAMP_NTZ", nullable=False),
+        Column("SIGNUP_CHANNEL", "VARCHAR", enum=CHANNELS),
+        Column("REGION", "VARCHAR", enum=REGIONS),
+        Column("LOYALTY_TIER", "VARCHAR", enum=LOYALTY_TIERS),
+        Column("MARKETING_OPT_IN", "BOOLEAN"),
+        Column("UPDATED_AT", "TIMESTAMP_NTZ", nullable=False),
+    ),
+)
+
+PRODUCTS = Table(
+    name="PRODUCTS",
+    primary_key="PRODUCT_ID",
+    description="Product catalogue; price changes bump UPDATED_AT.",
+    columns=(
+        Column("PRODUCT_ID", "NUMBER(38,0)", nullable=False),
+        Column("SKU", "VARCHAR"),
+        Column("PRODUCT_NAME", "VARCHAR"),
+        Column("CATEGORY", "VARCHAR", enum=CATEGORIES),
+        Column("LIST_PRICE", "NUMBER(10,2)", minimum=0),
+        Column("IS_ACTIVE", "BOOLEAN"),
+        Column("UPDATED_AT", "TIMESTAMP_NTZ", nullable=False),
+    ),
+)
+
+ORDERS = Table(
+    name="ORDERS",
+    primary_key="ORDER_ID",
+    event_time="ORDER_TS",
+    description="One row per order; status changes (shipped, delivered, cancelled, returned) bump UPDATED_AT.",
+    columns=(
+        Column("ORDER_ID", "NUMBER(38,0)", nullable=False),
+        Column("CUSTOMER_ID", "NUMBER(38,0)", nullable=False),
+        Column("ORDER_TS", "TIMESTAMP_NTZ", nullable=False),
+        Column("CHANNEL", "VARCHAR", enum=CHANNELS),
+        Column("STATUS", "VARCHAR", enum=ORDER_STATUSES),
+        Column("ITEM_COUNT", "NUMBER(9,0)", minimum=0),
+        Column("GROSS_AMOUNT", "NUMBER(12,2)", minimum=0),
+        Column("DISCOUNT_AMOUNT", "NUMBER(12,2)", minimum=0),
+        Column("NET_AMOUNT", "NUMBER(12,2)", minimum=0),
+        Column("UPDATED_AT", "TIMESTAMP_NTZ", nullable=False),
+    ),
+)
+
+ORDER_ITEMS = Table(
+    name="ORDER_ITEMS",
+    primary_key="ORDER_ITEM_ID",
+    event_time="ORDER_TS",
+    description="Lines of an order; written with the order.",
+    columns=(
+        Column("ORDER_ITEM_ID", "NUMBER(38,0)", nullable=False),
+        Column("ORDER_ID", "NUMBER(38,0)", nullable=False),
+        Column("PRODUCT_ID", "NUMBER(38,0)", nullable=False),
+        Column("ORDER_TS", "TIMESTAMP_NTZ", nullable=False),
+        Column("QUANTITY", "NUMBER(9,0)", minimum=1),
+        Column("UNIT_PRICE", "NUMBER(10,2)", minimum=0),
+        Column("DISCOUNT_AMOUNT", "NUMBER(12,2)", minimum=0),
+        Column("UPDATED_AT", "TIMESTAMP_NTZ", nullable=False),
+    ),
+)
+
+SUPPORT_TICKETS = Table(
+    name="SUPPORT_TICKETS",
+    primary_key="TICKET_ID",
+    event_time="CREATED_AT",
+    description="Support tickets; resolution and satisfaction bump UPDATED_AT.",
+    columns=(
+        Column("TICKET_ID", "NUMBER(38,0)", nullable=False),
+        Column("CUSTOMER_ID", "NUMBER(38,0)", nullable=False),
+        Column("CREATED_AT", "TIMESTAMP_NTZ", nullable=False),
+        Column("CATEGORY", "VARCHAR", enum=TICKET_CATEGORIES),
+        Column("SEVERITY", "VARCHAR", enum=TICKET_SEVERITIES),
+        Column("STATUS", "VARCHAR", enum=TICKET_STATUSES),
+        Column("SATISFACTION_SCORE", "NUMBER(1,0)", minimum=1),
+        Column("RESOLVED_AT", "TIMESTAMP_NTZ"),
+        Column("UPDATED_AT", "TIMESTAMP_NTZ", nullable=False),
+    ),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (CUSTOMERS, PRODUCTS, ORDERS, ORDER_ITEMS, SUPPORT_TICKETS)}
+
+# Side schema of the local source, never extracted: generator state and the register of injected bad rows.
+META_SCHEMA = "LAKEML_META"

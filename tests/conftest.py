@@ -1,0 +1,80 @@
+"""Shared fixtures: every test gets its own LAKEML_HOME, and local servers it starts are stopped after."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An isolated LAKEML_HOME for this test; the local Snowflake server of it is stopped afterwards."""
+    path = tmp_path / "lakeml-home"
+    monkeypatch.setenv("LAKEML_HOME", str(path))
+    monkeypatch.setenv("LAKEML_CONFIG", str(_empty_config(tmp_path)))
+    monkeypatch.delenv("LAKEML_ENV", raising=False)
+    yield path
+    stop_local_servers(path)
+
+
+def _empty_config(tmp_path: Path) -> Path:
+    config = tmp_path / "lakeml.toml"
+    config.write_text("# test config: defaults only\n")
+    return config
+
+
+def stop_local_servers(home_path: Path) -> None:
+    from lakeml.settings import load_settings
+    from lakeml.source import server
+
+    previous = os.environ.get("LAKEML_HOME")
+    os.environ["LAKEML_HOME"] = str(home_path)
+    try:
+        server.stop(load_settings())
+    finally:
+        if previous is None:
+            os.environ.pop("LAKEML_HOME", None)
+        else:
+            os.environ["LAKEML_HOME"] = previous
+
+
+class CliResult:
+    def __init__(self, proc: subprocess.CompletedProcess[str]) -> None:
+        self.proc = proc
+        self.code = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+    def __repr__(self) -> str:
+        return f"exit {self.code}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
+
+
+@pytest.fixture
+def lakeml(home: Path):
+    """Run the real `lakeml` command line in a subprocess with this test's LAKEML_HOME."""
+
+    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> CliResult:
+        proc = subprocess.run(
+            [sys.executable, "-m", "lakeml.cli.main", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=REPO,
+            env={**os.environ, "LAKEML_HOME": str(home), "COLUMNS": "200", **(env or {})},
+        )
+        return CliResult(proc)
+
+    return run
