@@ -1,0 +1,1 @@
+"""Snowflake -> bronze: incremental extraction with watermarks, contracts, quarantine, exactly-once landing."""

@@ -1,0 +1,35 @@
+"""Where Snowflake credentials come from: settings/env locally, Secrets Manager on AWS. Never logged."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from lakeml.settings import Settings
+
+
+class SecretsProvider(Protocol):
+    def snowflake_credentials(self) -> dict[str, Any]:
+        """Keyword arguments for `snowflake.connector.connect` that carry identity and secrets
+        (user, password or private_key, account, and optionally host/port/protocol)."""
+        ...
+
+
+class SettingsSecrets:
+    """Local adapter: credentials from `settings.source` (lakeml.toml or LAKEML_SOURCE__* env vars)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def snowflake_credentials(self) -> dict[str, Any]:
+        from lakeml.source.connection import connection_params
+
+        return connection_params(self.settings)
+
+
+def secrets_provider(settings: Settings) -> SecretsProvider:
+    """The one switch: Secrets Manager when `source.secret_id` is set on aws, else settings."""
+    if settings.env == "aws" and settings.source.secret_id:
+        from ingestion.aws_adapters import SecretsManagerSecrets
+
+        return SecretsManagerSecrets(settings)
+    return SettingsSecrets(settings)
