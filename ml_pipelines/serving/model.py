@@ -7,6 +7,7 @@ server validates requests against exactly what the model was trained on.
 
 from __future__ import annotations
 
+import json
 import tarfile
 import tempfile
 from dataclasses import dataclass
@@ -61,8 +62,12 @@ def load_model(source: str | Path, version: str = "unversioned") -> LoadedModel:
         model_file = path if path.is_file() and folder == path else _model_file(folder)
         booster = xgb.Booster()
         booster.load_model(str(model_file))
-    booster.set_param({"nthread": 1})  # one request, one core: the server scales by workers
-    names = booster.feature_names
+        booster.set_param({"nthread": 1})  # one request, one core: the server scales by workers
+        names = booster.feature_names
+        features_file = model_file.parent / "features.json"
+        if not names and features_file.is_file():  # written beside the model by ml_pipelines.steps.train
+            document = json.loads(features_file.read_text())
+            names = document.get("features", document) if isinstance(document, dict) else document
     if not names:
         raise LakemlError(
             f"model {path} was trained without feature names; train it on a named DMatrix/DataFrame"
