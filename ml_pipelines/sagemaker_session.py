@@ -1,0 +1,62 @@
+"""Every quirk needed to build a SageMaker pipeline definition offline, in one place.
+
+Building the definition is pure data work, but the SageMaker Python SDK 3.x reaches for AWS in a few
+spots unless told not to:
+
+- `import sagemaker.mlops` / `sagemaker.serve` raise NoRegionError at import when no region is set;
+- `ModelTrainer` validates its role with IAM unless `SAGEMAKER_VALIDATE_ROLE=false`;
+- `ModelBuilder.register()` looks the session's default bucket up with STS/S3 unless it is preset;
+- boto3 looks for credentials and would sign requests with whatever it finds.
+
+`prepare_offline_env()` must run before the first SageMaker import, and `pipeline_session()` gives a
+`PipelineSession` whose boto3 session has fake credentials and whose default bucket is preset, so a
+build with networking to AWS made impossible still succeeds (see tests/ml_pipelines/test_pipeline.py).
+Upserting and starting the pipeline on AWS use plain boto3 with real credentials (`lakeml.cli.pipeline`),
+never this session.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sagemaker.core.workflow.pipeline_context import PipelineSession
+
+DEFAULT_REGION = "eu-west-1"
+# Never valid on AWS: a definition build must not be able to sign a real request.
+SDK_CONFIG = {"SchemaVersion": "1.0", "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}}}
+_FAKE_KEY_ID = "AKIALAKEMLOFFLINEBUILD"
+_FAKE_SECRET = "lakeml-offline-definition-build-not-a-secret"
+
+
+def prepare_offline_env(region: str | None = None) -> str:
+    """Set the environment the SDK needs at import time; return the region in effect.
+
+    Called before any `sagemaker.*` import. It only fills values that are unset, so a caller (or a test)
+    that chose a region keeps it."""
+    chosen = region or os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or DEFAULT_REGION
+    os.environ.setdefault("AWS_DEFAULT_REGION", chosen)
+    os.environ["SAGEMAKER_VALIDATE_ROLE"] = "false"
+    return chosen
+
+
+def pipeline_session(region: str, default_bucket: str) -> PipelineSession:
+    """A PipelineSession that cannot reach AWS by accident: fake static credentials and a preset bucket."""
+    prepare_offline_env(region)
+    import boto3
+    from sagemaker.core.workflow.pipeline_context import PipelineSession
+
+    boto_session = boto3.Session(
+        aws_access_key_id=_FAKE_KEY_ID,
+        aws_secret_access_key=_FAKE_SECRET,
+        region_name=region,
+    )
+    # An explicit SDK config: telemetry off (it would send an HTTP request per SDK call) and no
+    # user/admin config files read from this machine, so the JSON does not depend on who builds it.
+    session = PipelineSession(
+        boto_session=boto_session, default_bucket=default_bucket, sagemaker_config=SDK_CONFIG
+    )
+    # `default_bucket()` would otherwise call STS (account id) and S3 (create/head bucket).
+    session._default_bucket = default_bucket
+    return session

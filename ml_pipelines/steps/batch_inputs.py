@@ -1,0 +1,96 @@
+"""Input of the batch-scoring pipeline: the latest snapshot of `customer_features`, as the serving
+container's CSV, plus the champion to score it with (processing step).
+
+Writes `features/features.csv` — one line per customer: `customer_id`, then the champion's features in
+its trained order, no header (the TransformStep drops the id with InputFilter `$[1:]` and joins it back
+with JoinSource=Input, so the scores file reads `customer_id,score`) — and `champion/champion.json`
+(`model_data_url`, `version`, `snapshot`), a property file the CreateModel step reads the model URI from.
+The champion is the latest Approved version in the registry, found through the registry port (the same
+on AWS and locally), or `--champion-model` when given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from lakeml.errors import LakemlError
+from ml_pipelines.steps import _container as c
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m ml_pipelines.steps.batch_inputs", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--input",
+        default=c.processing("input", "customer_features"),
+        help="folder of customer_features Parquet",
+    )
+    parser.add_argument("--features-output", default=c.processing("features"), help="where features.csv goes")
+    parser.add_argument(
+        "--champion-output", default=c.processing("champion"), help="where champion.json goes"
+    )
+    parser.add_argument("--model-package-group", default="", help="registry group of the champion")
+    parser.add_argument(
+        "--champion-model", default="", help="model artefact (URI or path) instead of the registry"
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    import pandas as pd
+
+    from lakeml.settings import load_settings
+    from ml_pipelines import model_artifact
+    from ml_pipelines.data import read_frame
+
+    settings = load_settings()
+    version: int | None = None
+    uri = args.champion_model
+    if not uri:
+        if not args.model_package_group:
+            raise LakemlError("name the champion: --model-package-group (registry) or --champion-model")
+        from ml_pipelines.registry import model_registry
+
+        champion = model_registry(settings).champion(args.model_package_group)
+        if champion is None:
+            raise LakemlError(
+                f"model package group {args.model_package_group} has no Approved version to score "
+                f"with; approve one first (`lakeml models approve {args.model_package_group} <version>`)"
+            )
+        uri, version = champion.model_data_url, champion.version
+    with tempfile.TemporaryDirectory(prefix="lakeml-batch-") as tmp:
+        location = model_artifact.fetch(uri, Path(tmp) / "download", settings)
+        spec = model_artifact.load(model_artifact.unpack(location, Path(tmp))).spec
+
+    frame = read_frame(Path(args.input), "customer_features")
+    missing = [f for f in (spec.id_column, spec.event_time_column, *spec.features) if f not in frame.columns]
+    if missing:
+        raise LakemlError(
+            f"customer_features lacks column(s) {', '.join(missing)} the champion was trained on"
+        )
+    dates = pd.to_datetime(frame[spec.event_time_column])
+    latest = dates.max()
+    rows = frame.loc[dates == latest, [spec.id_column, *spec.features]].sort_values(spec.id_column)
+    out = Path(args.features_output)
+    out.mkdir(parents=True, exist_ok=True)
+    rows.to_csv(out / "features.csv", header=False, index=False)
+    c.write_json(
+        Path(args.champion_output) / "champion.json",
+        {
+            "model_data_url": uri,
+            "version": version,
+            "snapshot": str(latest.date()),
+            "rows": len(rows),
+            "features": list(spec.features),
+        },
+    )
+    print(f"batch input: {len(rows)} customers at snapshot {latest.date()}; champion {uri}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    c.run_main(main)
