@@ -54,23 +54,30 @@ def parse_csv(body: bytes, names: Sequence[str]) -> np.ndarray:
         raise BadRequest(f"the CSV body has no rows; send one row per line with {len(names)} values")
     if len(lines) > MAX_ROWS:
         raise BadRequest(f"{len(lines)} rows in one request; the limit is {MAX_ROWS}", status=413)
-    matrix = np.empty((len(lines), len(names)), dtype=np.float32)
     width = len(names)
+    fields = ",".join(lines).split(",")
+    if len(fields) == width * len(lines):
+        try:  # fast path: every field a plain number, converted in C
+            matrix = np.array(fields, dtype=np.float32).reshape(len(lines), width)
+        except ValueError:
+            pass
+        else:
+            if np.isfinite(matrix).all() and all(line.count(",") == width - 1 for line in lines):
+                return matrix
+    return _parse_csv_slowly(lines, names)
+
+
+def _parse_csv_slowly(lines: list[str], names: Sequence[str]) -> np.ndarray:
+    """Row by row, so the error names the first bad row and column; empty fields become NaN."""
+    width = len(names)
+    matrix = np.empty((len(lines), width), dtype=np.float32)
     for r, line in enumerate(lines):
         fields = line.split(",")
         if len(fields) != width:
             raise BadRequest(
                 f"row {r + 1} has {len(fields)} values; the model expects {width} ({', '.join(names[:5])}, …)"
             )
-        try:
-            matrix[r] = [float(f) if f else math.nan for f in fields]
-        except ValueError:
-            matrix[r] = [_number(f, r, c, names) for c, f in enumerate(fields)]
-        if np.isinf(matrix[r]).any():
-            column = int(np.flatnonzero(np.isinf(matrix[r]))[0])
-            raise BadRequest(
-                f"row {r + 1}, column {column + 1} ({names[column]}): infinite values are not accepted"
-            )
+        matrix[r] = [_number(f, r, c, names) for c, f in enumerate(fields)]
     return matrix
 
 
