@@ -1,0 +1,87 @@
+"""Approval drives deployment: the state-change event deploys Approved versions only, rollback goes back."""
+
+from __future__ import annotations
+
+import pytest
+
+from lakeml.errors import LakemlError, UsageError
+from lakeml.settings import load_settings
+from ml_pipelines.registry import model_registry
+from ml_pipelines.serving import endpoint as endpoint_config
+from ml_pipelines.serving.on_approval import handle, rollback, serving_version, state_change_event
+from tests.ml_pipelines.serving.conftest import train_model
+
+GROUP = "lakeml-churn"
+
+
+@pytest.fixture
+def registry_with_versions(home):
+    settings = load_settings()
+    registry = model_registry(settings)
+    registry.create_group(GROUP)
+    for number in (1, 2, 3):
+        train_model(settings.lake_dir / "models" / f"v{number}", seed=number)
+        registry.register(
+            GROUP,
+            model_data_url=f"s3://lakeml-lake/models/v{number}",
+            image_uri="lakeml:local",
+            metrics={"auc": 0.8},
+            metadata={"git_sha": "abc"},
+        )
+    return settings, registry
+
+
+def approve(settings, registry, number):
+    registry.approve(GROUP, number, by="tester", reason="good")
+    return handle(settings, state_change_event(GROUP, number, "Approved"))
+
+
+def test_approved_event_deploys_the_version(registry_with_versions):
+    settings, registry = registry_with_versions
+    result = approve(settings, registry, 2)
+    assert result["version"] == f"{GROUP}/2"
+    assert serving_version(settings) == (GROUP, 2)
+
+
+def test_rejected_or_pending_event_changes_nothing(registry_with_versions):
+    settings, registry = registry_with_versions
+    approve(settings, registry, 1)
+    registry.reject(GROUP, 3, by="tester", reason="worse on recent data")
+    result = handle(settings, state_change_event(GROUP, 3, "Rejected"))
+    assert result["action"] == "none"
+    assert serving_version(settings) == (GROUP, 1)
+
+
+def test_stale_approved_event_for_a_rejected_version_does_not_deploy(registry_with_versions):
+    settings, registry = registry_with_versions
+    approve(settings, registry, 1)
+    registry.reject(GROUP, 2, by="tester", reason="no")
+    assert handle(settings, state_change_event(GROUP, 2, "Approved"))["action"] == "none"
+    assert serving_version(settings) == (GROUP, 1)
+
+
+def test_rollback_returns_to_the_previous_approved_version(registry_with_versions):
+    settings, registry = registry_with_versions
+    approve(settings, registry, 1)
+    approve(settings, registry, 3)
+    result = rollback(settings, GROUP)
+    assert result["rolled_back_from"] == f"{GROUP}/3" and result["version"] == f"{GROUP}/1"
+    assert endpoint_config.read(endpoint_config.config_path(settings)).variants[0].version == f"{GROUP}/1"
+    with pytest.raises(LakemlError, match="no earlier version is Approved"):
+        rollback(settings, GROUP)
+
+
+def test_a_malformed_event_is_a_clear_usage_error(registry_with_versions):
+    settings, _ = registry_with_versions
+    with pytest.raises(
+        UsageError, match="expected an EventBridge 'SageMaker Model Package State Change' event"
+    ):
+        handle(settings, {"detail-type": "Scheduled Event"})
+    with pytest.raises(UsageError, match="detail.ModelPackageVersion"):
+        handle(
+            settings,
+            {
+                "detail-type": "SageMaker Model Package State Change",
+                "detail": {"ModelPackageGroupName": GROUP, "ModelApprovalStatus": "Approved"},
+            },
+        )
