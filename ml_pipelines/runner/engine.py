@@ -168,11 +168,17 @@ class LocalRunner:
                 entry["status"] = "Succeeded"
             except FailStepReached as exc:
                 entry.update(status="Failed", failure_reason=exc.message)
-                record.update(status="Failed", failure_reason=exc.message)
+                record.update(
+                    status="Failed", failure_reason=exc.message, failed_step=name, failed_by_fail_step=True
+                )
             except (StepFailed, DefinitionError) as exc:
                 entry.update(status="Failed", failure_reason=str(exc))
-                record.update(status="Failed", failure_reason=str(exc))
+                record.update(
+                    status="Failed", failure_reason=str(exc), failed_step=name, failed_by_fail_step=False
+                )
             finally:
+                if name in properties:
+                    entry["properties"] = properties[name]
                 entry["ended_at"] = now()
                 entry["seconds"] = round(time.monotonic() - begun, 3)
                 execution["CurrentDateTime"] = datetime.now(UTC).isoformat()
