@@ -17,12 +17,19 @@ never this session.
 
 from __future__ import annotations
 
+import logging
 import os
+import warnings
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import sagemaker.mlops.workflow.pipeline
+    import sagemaker.serve.model_builder  # noqa: F401
     from sagemaker.core.workflow.pipeline_context import PipelineSession
 
+    for name in [*logging.root.manager.loggerDict, "sagemaker.core.utils.utils"]:
+        if name.startswith("sagemaker"):
+            logging.getLogger(name).setLevel(logging.ERROR)
 DEFAULT_REGION = "eu-west-1"
 # Never valid on AWS: a definition build must not be able to sign a real request.
 SDK_CONFIG = {"SchemaVersion": "1.0", "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}}}
@@ -45,8 +52,18 @@ def pipeline_session(region: str, default_bucket: str) -> PipelineSession:
     """A PipelineSession that cannot reach AWS by accident: fake static credentials and a preset bucket."""
     prepare_offline_env(region)
     import boto3
+
+    # The SDK logs every defaulted field at INFO and warns that a PipelineSession starts no jobs; building
+    # a definition is not news, so keep its chatter out of the CLI's stderr.
+    warnings.filterwarnings("ignore", message="Running within a PipelineSession")
+    warnings.filterwarnings("ignore", message="Lambda function won't be updated")
+    import sagemaker.mlops.workflow.pipeline
+    import sagemaker.serve.model_builder  # noqa: F401
     from sagemaker.core.workflow.pipeline_context import PipelineSession
 
+    for name in [*logging.root.manager.loggerDict, "sagemaker.core.utils.utils"]:
+        if name.startswith("sagemaker"):
+            logging.getLogger(name).setLevel(logging.ERROR)
     boto_session = boto3.Session(
         aws_access_key_id=_FAKE_KEY_ID,
         aws_secret_access_key=_FAKE_SECRET,

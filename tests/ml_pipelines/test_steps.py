@@ -1,0 +1,237 @@
+"""The step modules end to end through their real command lines, `/opt/ml` mapped under tmp.
+
+prepare -> train -> evaluate run as `python -m ml_pipelines.steps.<name>` subprocesses with SageMaker's
+environment (SM_CHANNEL_*, SM_MODEL_DIR, hyperparameters.json) rooted at LAKEML_OPT_ML, on synthetic
+gold tables with a planted signal; a second chain trains on shuffled labels.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from ml_pipelines import gates
+from ml_pipelines.data import read_frame
+from tests.ml_pipelines import synthetic
+
+pytestmark = pytest.mark.xdist_group("ml_steps")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_step(
+    module: str, opt_ml: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", f"ml_pipelines.steps.{module}", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=300,
+        env={**os.environ, "LAKEML_OPT_ML": str(opt_ml), **(env or {})},
+    )
+    assert proc.returncode == 0, f"{module} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+def chain(
+    root: Path,
+    *,
+    shuffle_labels: bool,
+    champion: Path | None = None,
+    home: Path | None = None,
+    group: str = "",
+) -> dict[str, Any]:
+    """prepare -> train -> evaluate like SageMaker runs them; returns paths and outputs."""
+    gold = synthetic.write_gold(root / "gold", shuffle_labels=shuffle_labels)
+    schema = synthetic.write_schema(root / "schema")
+    prep_ml, train_ml, eval_ml = (
+        root / "prepare" / "opt-ml",
+        root / "train" / "opt-ml",
+        root / "eval" / "opt-ml",
+    )
+    # Processing: defaults resolve under LAKEML_OPT_ML, inputs copied where SageMaker would put them.
+    (prep_ml / "processing" / "input").mkdir(parents=True)
+    os.symlink(gold / "churn_training_set", prep_ml / "processing" / "input" / "training_set")
+    run_step("prepare", prep_ml, "--schema", str(schema))
+    # Training: channels, hyperparameters.json and SM_* variables as SageMaker sets them.
+    config = train_ml / "input" / "config"
+    config.mkdir(parents=True)
+    (config / "hyperparameters.json").write_text(
+        json.dumps({"eta": "0.1", "max_depth": "4", "num_round": "300"})
+    )
+    train = run_step(
+        "train",
+        train_ml,
+        env={
+            "SM_CHANNEL_TRAIN": str(prep_ml / "processing" / "train"),
+            "SM_CHANNEL_VALIDATION": str(prep_ml / "processing" / "validation"),
+            "SM_MODEL_DIR": str(train_ml / "model"),
+            "SM_INPUT_CONFIG_DIR": str(config),
+        },
+    )
+    archive = root / "artifacts" / "model.tar.gz"
+    archive.parent.mkdir(parents=True)
+    with tarfile.open(archive, "w:gz") as tar:
+        for path in sorted((train_ml / "model").iterdir()):
+            tar.add(path, arcname=path.name)
+    args = ["--model", str(archive.parent), "--test", str(prep_ml / "processing" / "test")]
+    if champion is not None:
+        args += ["--champion-model", str(champion)]
+    if group:
+        args += ["--model-package-group", group]
+    env = {"LAKEML_HOME": str(home)} if home else None
+    evaluate = run_step("evaluate", eval_ml, *args, env=env)
+    return {
+        "split": json.loads((prep_ml / "processing" / "report" / "split.json").read_text()),
+        "prep": prep_ml / "processing",
+        "model_dir": train_ml / "model",
+        "archive": archive,
+        "train_stdout": train.stdout,
+        "evaluate_stdout": evaluate.stdout,
+        "evaluation": json.loads((eval_ml / "processing" / "evaluation" / "evaluation.json").read_text()),
+    }
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return chain(tmp_path_factory.mktemp("good"), shuffle_labels=False)
+
+
+@pytest.fixture(scope="module")
+def shuffled(tmp_path_factory: pytest.TempPathFactory, good: dict[str, Any]) -> dict[str, Any]:
+    return chain(tmp_path_factory.mktemp("shuffled"), shuffle_labels=True, champion=good["archive"])
+
+
+def test_prepare_splits_by_time_with_test_latest_and_no_overlap(good: dict[str, Any]) -> None:
+    splits = {name: read_frame(good["prep"] / name, name) for name in ("train", "validation", "test")}
+    keys = {name: set(zip(f["customer_id"], f["snapshot_date"], strict=True)) for name, f in splits.items()}
+    assert not keys["train"] & keys["validation"] and not keys["train"] & keys["test"]
+    assert not keys["validation"] & keys["test"]
+    assert splits["train"]["snapshot_date"].max() < splits["validation"]["snapshot_date"].min()
+    assert splits["validation"]["snapshot_date"].max() < splits["test"]["snapshot_date"].min()
+
+
+def test_prepare_label_windows_of_train_end_before_test_starts(good: dict[str, Any]) -> None:
+    test_start = read_frame(good["prep"] / "test", "test")["snapshot_date"].min()
+    for name in ("train", "validation"):
+        latest = read_frame(good["prep"] / name, name)["snapshot_date"].max()
+        assert latest + pd.Timedelta(days=90) <= test_start, name
+    assert good["split"]["embargoed"]["rows"] > 0
+
+
+def test_prepare_reports_class_balance_per_split(good: dict[str, Any]) -> None:
+    for name in ("train", "validation", "test"):
+        info = good["split"]["splits"][name]
+        assert info["rows"] == info["positives"] + info["negatives"] > 0
+        assert 0 < info["positive_rate"] < 1
+        assert info["positive_rate"] == pytest.approx(info["positives"] / info["rows"], abs=1e-6)
+
+
+def test_train_prints_metric_lines_the_tuning_regexes_parse(good: dict[str, Any]) -> None:
+    import re
+
+    from ml_pipelines.steps.train import METRIC_DEFINITIONS
+
+    pattern = re.compile(next(m["Regex"] for m in METRIC_DEFINITIONS if m["Name"] == "validation:auc"))
+    values = [float(m.group(1)) for line in good["train_stdout"].splitlines() if (m := pattern.search(line))]
+    assert len(values) >= 2
+    metadata = json.loads((good["model_dir"] / "metadata.json").read_text())
+    assert values[-1] == pytest.approx(metadata["validation_auc"], abs=1e-6)  # the last line is the best
+
+
+def test_train_writes_model_feature_list_and_lineage(good: dict[str, Any]) -> None:
+    files = {p.name for p in good["model_dir"].iterdir()}
+    assert {"xgboost-model.json", "features.json", "metadata.json"} <= files
+    features = json.loads((good["model_dir"] / "features.json").read_text())
+    assert features["features"] == list(synthetic.FEATURES) and features["label_column"] == "churned"
+    metadata = json.loads((good["model_dir"] / "metadata.json").read_text())
+    assert metadata["training_rows"] == good["split"]["splits"]["train"]["rows"]
+    assert metadata["data_snapshot"] == good["split"]["data_snapshot"]
+    assert metadata["git_sha"] and metadata["hyperparameters"]["max_depth"] == 4
+
+
+def test_train_takes_git_sha_baked_into_the_image(tmp_path: Path, good: dict[str, Any]) -> None:
+    run_step(
+        "train",
+        tmp_path,
+        "--num_round",
+        "5",
+        env={
+            "SM_CHANNEL_TRAIN": str(good["prep"] / "train"),
+            "SM_CHANNEL_VALIDATION": str(good["prep"] / "validation"),
+            "LAKEML_GIT_SHA": "0123abc",
+        },
+    )
+    assert json.loads((tmp_path / "model" / "metadata.json").read_text())["git_sha"] == "0123abc"
+
+
+def test_evaluate_reports_metrics_calibration_and_passing_gates(good: dict[str, Any]) -> None:
+    evaluation = good["evaluation"]
+    metrics = evaluation["metrics"]
+    assert metrics["auc"]["value"] >= 0.8
+    assert 0 < metrics["pr_auc"]["value"] <= 1 and metrics["log_loss"]["value"] > 0
+    assert sum(row["count"] for row in metrics["calibration"]) == metrics["rows"]
+    assert evaluation["champion"]["auc"] is None  # no champion given
+    assert evaluation["gates"]["passed"] is True and evaluation["gates"]["failed"] == []
+    assert evaluation["lineage"]["data_snapshot"] == good["split"]["data_snapshot"]
+
+
+def test_shuffled_labels_fail_the_floor_gate_and_say_by_how_much(shuffled: dict[str, Any]) -> None:
+    evaluation = shuffled["evaluation"]
+    auc = evaluation["metrics"]["auc"]["value"]
+    assert auc < gates.AUC_FLOOR
+    assert "auc_floor" in evaluation["gates"]["failed"]
+    # The champion is scored on the same (here label-shuffled) test set, so its AUC is reported beside.
+    assert evaluation["champion"]["auc"]["value"] is not None
+    summary = evaluation["gates"]["summary"]
+    assert f"gate auc_floor failed: test AUC {auc:.4f} < floor {gates.AUC_FLOOR:.4f}" in summary
+    assert f"short by {gates.AUC_FLOOR - auc:.4f}" in summary
+
+
+def test_evaluate_finds_the_approved_champion_in_the_registry(tmp_path: Path, good: dict[str, Any]) -> None:
+    from lakeml.settings import load_settings
+    from ml_pipelines.registry import model_registry
+
+    home = tmp_path / "home"
+    settings = load_settings(home=home)
+    registry = model_registry(settings)
+    registry.create_group("churn-test")
+    version = registry.register("churn-test", str(good["archive"]), "lakeml:test", {"auc": 0.9}, {})
+    registry.approve("churn-test", version.version, by="tester", reason="baseline")
+    evaluation_ml = tmp_path / "opt-ml"
+    run_step(
+        "evaluate",
+        evaluation_ml,
+        "--model",
+        str(good["archive"]),
+        "--test",
+        str(good["prep"] / "test"),
+        "--model-package-group",
+        "churn-test",
+        env={"LAKEML_HOME": str(home)},
+    )
+    evaluation = json.loads((evaluation_ml / "processing" / "evaluation" / "evaluation.json").read_text())
+    assert evaluation["champion"]["version"] == version.version
+    assert evaluation["champion"]["auc"]["value"] == evaluation["metrics"]["auc"]["value"]
+    assert evaluation["gates"]["failed"] == ["beats_champion"]  # equal is not better by the margin
+
+
+def test_a_failing_step_writes_sagemakers_failure_file(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "ml_pipelines.steps.prepare", "--input", str(tmp_path / "missing")],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "LAKEML_OPT_ML": str(tmp_path)},
+    )
+    assert proc.returncode == 1
+    failure = (tmp_path / "output" / "failure").read_text()
+    assert "missing" in failure and "does not exist" in failure
