@@ -182,14 +182,15 @@ class ModelRegistry(Protocol):
         group: str,
         model_data_url: str,
         image_uri: str,
-        metrics: Mapping[str, float],
+        metrics: Mapping[str, Any],
         metadata: Mapping[str, str],
         approval_status: ApprovalStatus = PENDING,
         *,
         evaluation_url: str | None = None,
         description: str = "",
     ) -> ModelVersion:
-        """Add the next version (1, 2, …) to an existing group."""
+        """Add the next version (1, 2, …) to an existing group. `metrics` is flat (name -> number) or an
+        evaluation report, whose scalar metrics are kept (`metrics_from_report`)."""
         ...
 
     def get(self, group: str, version: int) -> ModelVersion: ...
@@ -300,6 +301,43 @@ def unknown_version(group: str, version: int, versions: list[int]) -> UnknownMod
     )
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def metrics_from_report(report: Mapping[str, Any]) -> dict[str, float]:
+    """The scalar metrics of an evaluation report (the pipeline's `evaluation.json`, or SageMaker's model
+    quality JSON): its `metrics` section if it has one, else the whole document; a number is a metric, a
+    `{"value": number}` object is one (SageMaker's convention), nested sections give dotted names; lists,
+    text, booleans and nulls (e.g. a missing champion) are left out."""
+    section = report.get("metrics")
+    root: Mapping[str, Any] = section if isinstance(section, Mapping) else report
+    out: dict[str, float] = {}
+
+    def walk(node: Mapping[str, Any], prefix: str) -> None:
+        for key, value in node.items():
+            name = f"{prefix}{key}"
+            if isinstance(value, Mapping) and _is_number(value.get("value")):
+                value = value["value"]
+            if _is_number(value):
+                if math.isfinite(value):
+                    out[name] = float(value)
+            elif isinstance(value, Mapping):
+                walk(value, f"{name}.")
+
+    walk(root, "")
+    return out
+
+
+def normalise_metrics(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """Flat name -> number metrics as given; anything else is taken as a report (`metrics_from_report`),
+    so the local runner and SageMaker's RegisterModel step (which only points at `evaluation.json`) end
+    with the same metrics."""
+    if all(_is_number(v) for v in metrics.values()):
+        return dict(metrics)
+    return metrics_from_report(metrics)
+
+
 def newest_approved(versions: list[ModelVersion]) -> ModelVersion | None:
     approved = [v for v in versions if v.status == APPROVED]
     return max(approved, key=lambda v: v.version) if approved else None
@@ -365,7 +403,7 @@ class SqliteModelRegistry:
         group: str,
         model_data_url: str,
         image_uri: str,
-        metrics: Mapping[str, float],
+        metrics: Mapping[str, Any],
         metadata: Mapping[str, str],
         approval_status: ApprovalStatus = PENDING,
         *,
@@ -373,6 +411,7 @@ class SqliteModelRegistry:
         description: str = "",
     ) -> ModelVersion:
         _check_status(approval_status)
+        metrics = normalise_metrics(metrics)
         check_registration(metrics, metadata)
         db = self._connect()
         try:
@@ -575,7 +614,7 @@ class SageMakerModelRegistry:
         group: str,
         model_data_url: str,
         image_uri: str,
-        metrics: Mapping[str, float],
+        metrics: Mapping[str, Any],
         metadata: Mapping[str, str],
         approval_status: ApprovalStatus = PENDING,
         *,
@@ -583,6 +622,7 @@ class SageMakerModelRegistry:
         description: str = "",
     ) -> ModelVersion:
         _check_status(approval_status)
+        metrics = normalise_metrics(metrics)
         check_registration(metrics, metadata)
         self._require_group(group)
         properties = {
@@ -620,6 +660,13 @@ class SageMakerModelRegistry:
         container = (d.get("InferenceSpecification") or {}).get("Containers", [{}])[0]
         statistics = ((d.get("ModelMetrics") or {}).get("ModelQuality") or {}).get("Statistics") or {}
         status_at = properties.get(_STATUS_AT)
+        metrics = {
+            k.removeprefix(_METRIC_PREFIX): float(v)
+            for k, v in properties.items()
+            if k.startswith(_METRIC_PREFIX)
+        }
+        if not metrics and statistics.get("S3Uri"):  # registered by the pipeline: metrics live in the report
+            metrics = self._report_metrics(statistics["S3Uri"])
         return ModelVersion(
             group=d["ModelPackageGroupName"],
             version=int(d["ModelPackageVersion"]),
@@ -627,11 +674,7 @@ class SageMakerModelRegistry:
             status=d["ModelApprovalStatus"],
             model_data_url=container.get("ModelDataUrl", ""),
             image_uri=container.get("Image", ""),
-            metrics={
-                k.removeprefix(_METRIC_PREFIX): float(v)
-                for k, v in properties.items()
-                if k.startswith(_METRIC_PREFIX)
-            },
+            metrics=metrics,
             metadata={k: v for k, v in properties.items() if not k.startswith(RESERVED_PREFIX)},
             created_at=_utc(d["CreationTime"]),
             evaluation_url=statistics.get("S3Uri"),
@@ -640,6 +683,16 @@ class SageMakerModelRegistry:
             status_reason=d.get("ApprovalDescription") if status_at else None,
             description=d.get("ModelPackageDescription", ""),
         )
+
+    def _report_metrics(self, uri: str) -> dict[str, float]:
+        """Scalar metrics of an evaluation report in S3. An unreadable report gives no metrics rather than
+        failing every listing of the group; `lakeml models show` prints its URI."""
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        try:
+            body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            return metrics_from_report(json.loads(body))
+        except (self.s3.exceptions.ClientError, ValueError):
+            return {}
 
     def get(self, group: str, version: int) -> ModelVersion:
         return self._from_description(self._describe(group, version))

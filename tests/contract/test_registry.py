@@ -240,3 +240,19 @@ def test_unknown_version_is_named_with_how_to_list(registry: ModelRegistry) -> N
         registry.approve(GROUP, 5, by="alice", reason="ok")
     with pytest.raises(UnknownModelVersion):
         registry.history(GROUP, 5)
+
+
+def test_an_evaluation_report_registers_its_scalar_metrics(registry: ModelRegistry) -> None:
+    registry.create_group(GROUP)
+    report = {
+        "metrics": {
+            "auc": {"value": 0.84},
+            "pr_auc": {"value": 0.51},
+            "rows": 1200,
+            "calibration": [{"bin": 0, "count": 10}],
+        },
+        "champion": {"version": None, "auc": None},
+        "gates": {"passed": True},
+    }
+    version = registry.register(GROUP, "s3://b/m.tar.gz", "img:1", report, {})
+    assert dict(registry.get(GROUP, version.version).metrics) == {"auc": 0.84, "pr_auc": 0.51, "rows": 1200.0}
