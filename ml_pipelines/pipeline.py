@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ml_pipelines import gates
-from ml_pipelines.sagemaker_session import DEFAULT_REGION, pipeline_session, prepare_offline_env
+from ml_pipelines.sagemaker_session import DEFAULT_REGION, offline, pipeline_session, prepare_offline_env
 from ml_pipelines.steps.ingest_features import DEFAULT_FEATURE_GROUP
 from ml_pipelines.steps.train import METRIC_DEFINITIONS
 
@@ -161,7 +161,8 @@ def _execution_uri(target: Target, step: str, output: str) -> Any:
 
 
 def build_training_pipeline(target: Target | None = None) -> Any:
-    """The churn training pipeline (a `sagemaker.mlops.workflow.pipeline.Pipeline`)."""
+    """The churn training pipeline (a `sagemaker.mlops.workflow.pipeline.Pipeline`). Call its
+    `definition()` inside `sagemaker_session.offline()` — or use `definition()` below, which does."""
     target = target or Target()
     prepare_offline_env(target.region)
     from sagemaker.core.lambda_helper import Lambda
@@ -502,8 +503,9 @@ def build_batch_pipeline(target: Target | None = None) -> Any:
 
 def definition(target: Target | None = None, *, batch: bool = False) -> dict[str, Any]:
     """The definition JSON as a dict (key order as the SDK writes it)."""
-    pipeline = build_batch_pipeline(target) if batch else build_training_pipeline(target)
-    return dict(json.loads(pipeline.definition()))
+    with offline():  # the SDK evaluates step arguments lazily, inside `definition()`
+        pipeline = build_batch_pipeline(target) if batch else build_training_pipeline(target)
+        return dict(json.loads(pipeline.definition()))
 
 
 def definition_for(settings: Settings, *, batch: bool = False) -> dict[str, Any]:

@@ -8,7 +8,8 @@ spots unless told not to:
 - `ModelBuilder.register()` looks the session's default bucket up with STS/S3 unless it is preset;
 - boto3 looks for credentials and would sign requests with whatever it finds.
 
-`prepare_offline_env()` must run before the first SageMaker import, and `pipeline_session()` gives a
+`prepare_offline_env()` must run before the first SageMaker import, `offline()` wraps a whole build (the
+SDK makes default boto3 sessions of its own), and `pipeline_session()` gives a
 `PipelineSession` whose boto3 session has fake credentials and whose default bucket is preset, so a
 build with networking to AWS made impossible still succeeds (see tests/ml_pipelines/test_pipeline.py).
 Upserting and starting the pipeline on AWS use plain boto3 with real credentials (`lakeml.cli.pipeline`),
@@ -20,6 +21,8 @@ from __future__ import annotations
 import logging
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -46,6 +49,42 @@ def prepare_offline_env(region: str | None = None) -> str:
     os.environ.setdefault("AWS_DEFAULT_REGION", chosen)
     os.environ["SAGEMAKER_VALIDATE_ROLE"] = "false"
     return chosen
+
+
+@contextmanager
+def offline() -> Iterator[None]:
+    """Run a definition build with credentials that cannot reach AWS.
+
+    The SDK creates default boto3 sessions behind our back (`sagemaker.ai_registry` at import time, every
+    `ProcessingStep` through a `LocalSagemakerClient`). With no credentials in the environment botocore's
+    chain would then ask the EC2 metadata endpoint (169.254.169.254) — a network call, and a 1 s+ timeout
+    off EC2. Inside this block the environment holds fake static keys and IMDS is disabled; afterwards the
+    caller's own environment is restored, so a later real call (upsert) keeps its credential chain."""
+    names = (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_EC2_METADATA_DISABLED",
+    )
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": _FAKE_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": _FAKE_SECRET,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+    )
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    os.environ.pop("AWS_PROFILE", None)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def pipeline_session(region: str, default_bucket: str) -> PipelineSession:

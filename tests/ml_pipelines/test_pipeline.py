@@ -1,0 +1,322 @@
+"""The one definition: built offline with networking to AWS impossible, deterministic (snapshot), gated by
+constants, and every `Std:JsonGet` / condition / FailStep message evaluated against real evaluation.json
+files produced by the evaluate step.
+
+Regenerate the snapshots after an intended change with:
+    .venv/bin/python -m tests.ml_pipelines.test_pipeline --regenerate
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ml_pipelines import gates
+
+pytestmark = pytest.mark.xdist_group("ml_definition")
+REPO = Path(__file__).resolve().parents[2]
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+def build(batch: bool) -> dict[str, Any]:
+    from ml_pipelines.pipeline import Target, definition
+
+    return definition(Target(), batch=batch)
+
+
+class NetworkForbidden(AssertionError):
+    pass
+
+
+@pytest.fixture(scope="module")
+def no_network() -> Iterator[list[str]]:
+    """Any socket connect, DNS lookup or botocore request raises (and is recorded)."""
+    attempts: list[str] = []
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        attempts.append(repr(args[:2]))
+        raise NetworkForbidden(f"network use while building the definition: {args[:2]!r}")
+
+    patches = [
+        (socket.socket, "connect"),
+        (socket.socket, "connect_ex"),
+        (socket, "create_connection"),
+        (socket, "getaddrinfo"),
+    ]
+    saved = [(owner, name, getattr(owner, name)) for owner, name in patches]
+    for owner, name in patches:
+        setattr(owner, name, refuse)
+    import botocore.endpoint
+
+    original_send = botocore.endpoint.Endpoint._send
+    botocore.endpoint.Endpoint._send = refuse  # type: ignore[method-assign]
+    try:
+        yield attempts
+    finally:
+        botocore.endpoint.Endpoint._send = original_send  # type: ignore[method-assign]
+        for owner, name, value in saved:
+            setattr(owner, name, value)
+
+
+@pytest.fixture(scope="module")
+def training(no_network: list[str]) -> dict[str, Any]:
+    return build(batch=False)
+
+
+@pytest.fixture(scope="module")
+def batch(no_network: list[str]) -> dict[str, Any]:
+    return build(batch=True)
+
+
+def steps_of(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every step by name, including those nested in condition branches."""
+    found: dict[str, dict[str, Any]] = {}
+
+    def walk(steps: list[dict[str, Any]]) -> None:
+        for step in steps:
+            found[step["Name"]] = step
+            if step["Type"] == "Condition":
+                walk(step["Arguments"]["IfSteps"])
+                walk(step["Arguments"]["ElseSteps"])
+
+    walk(document["Steps"])
+    return found
+
+
+# --- a tiny evaluator of the definition's functions, independent of the local runner ---------------------
+def json_path(document: Any, path: str) -> Any:
+    current = document
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        current = current[int(part[1:-1])] if part.startswith("[") else current[part]
+    return current
+
+
+def resolve(expr: Any, property_files: dict[str, Any], parameters: dict[str, Any]) -> Any:
+    if isinstance(expr, dict) and "Std:JsonGet" in expr:
+        spec = expr["Std:JsonGet"]
+        return json_path(property_files[spec["PropertyFile"]["Get"]], spec["Path"])
+    if isinstance(expr, dict) and "Std:Join" in expr:
+        spec = expr["Std:Join"]
+        return spec["On"].join(str(resolve(v, property_files, parameters)) for v in spec["Values"])
+    if isinstance(expr, dict) and "Get" in expr and expr["Get"].startswith("Parameters."):
+        return parameters[expr["Get"].removeprefix("Parameters.")]
+    assert not isinstance(expr, dict), f"unexpected expression {expr}"
+    return expr
+
+
+def condition_holds(condition: dict[str, Any], files: dict[str, Any]) -> bool:
+    assert condition["Type"] == "GreaterThanOrEqualTo", condition["Type"]
+    return float(resolve(condition["LeftValue"], files, {})) >= float(
+        resolve(condition["RightValue"], files, {})
+    )
+
+
+def json_gets(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        if "Std:JsonGet" in node:
+            yield node["Std:JsonGet"]
+        for value in node.values():
+            yield from json_gets(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from json_gets(value)
+
+
+# --- evaluation.json files made by the real evaluate step ------------------------------------------------
+@pytest.fixture(scope="module")
+def evaluations(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    from tests.ml_pipelines.test_steps import chain
+
+    good = chain(tmp_path_factory.mktemp("def-good"), shuffle_labels=False)
+    shuffled = chain(tmp_path_factory.mktemp("def-shuffled"), shuffle_labels=True, champion=good["archive"])
+    return {"good": good["evaluation"], "shuffled": shuffled["evaluation"]}
+
+
+def files_for(evaluation: dict[str, Any]) -> dict[str, Any]:
+    return {"Steps.Evaluate.PropertyFiles.Evaluation": evaluation}
+
+
+# --- tests -------------------------------------------------------------------------------------------------
+def test_building_both_definitions_makes_no_network_call(
+    training: dict[str, Any], batch: dict[str, Any], no_network: list[str]
+) -> None:
+    assert no_network == []
+    assert [s["Name"] for s in training["Steps"]] == [
+        "IngestFeatures",
+        "Prepare",
+        "Tune",
+        "Evaluate",
+        "CheckGates",
+    ]
+    assert [s["Name"] for s in batch["Steps"]] == ["BatchInputs", "CreateModel", "Score"]
+
+
+@pytest.mark.parametrize("kind", ["training", "batch"])
+def test_definition_matches_the_committed_snapshot(
+    kind: str, training: dict[str, Any], batch: dict[str, Any]
+) -> None:
+    from ml_pipelines.pipeline import render
+
+    document = training if kind == "training" else batch
+    expected = (SNAPSHOTS / f"{kind}.json").read_text()
+    assert render(document) == expected, (
+        "definition changed; if intended, run `.venv/bin/python -m tests.ml_pipelines.test_pipeline --regenerate`"
+    )
+
+
+def test_definition_is_byte_identical_across_processes(training: dict[str, Any]) -> None:
+    from ml_pipelines.pipeline import render
+
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from tests.ml_pipelines.test_pipeline import build;"
+            "from ml_pipelines.pipeline import render; import sys;"
+            "sys.stdout.write(render(build(False)))",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        check=True,
+    )
+    assert out.stdout == render(training)
+
+
+def test_parameters_cover_input_instances_budget_and_group_but_not_the_gates(
+    training: dict[str, Any],
+) -> None:
+    names = {p["Name"]: p for p in training["Parameters"]}
+    assert {
+        "InputDataUri",
+        "ProcessingInstanceType",
+        "TrainingInstanceType",
+        "MaxTuningJobs",
+        "MaxParallelTuningJobs",
+        "ModelPackageGroup",
+    } <= set(names)
+    assert names["MaxTuningJobs"]["Type"] == "Integer"
+    assert not any("auc" in n.lower() or "improvement" in n.lower() for n in names)
+    limits = training["Steps"][2]["Arguments"]["HyperParameterTuningJobConfig"]["ResourceLimits"]
+    assert limits == {
+        "MaxParallelTrainingJobs": {"Get": "Parameters.MaxParallelTuningJobs"},
+        "MaxNumberOfTrainingJobs": {"Get": "Parameters.MaxTuningJobs"},
+    }
+
+
+def test_tuning_is_bayesian_maximising_validation_auc_over_xgboost_ranges(training: dict[str, Any]) -> None:
+    config = training["Steps"][2]["Arguments"]["HyperParameterTuningJobConfig"]
+    assert config["Strategy"] == "Bayesian"
+    assert config["HyperParameterTuningJobObjective"] == {"Type": "Maximize", "MetricName": "validation:auc"}
+    ranges = {r["Name"] for kind in config["ParameterRanges"].values() for r in kind}
+    assert {"eta", "max_depth", "min_child_weight", "subsample", "colsample_bytree", "lambda"} <= ranges
+    definition = training["Steps"][2]["Arguments"]["TrainingJobDefinition"]
+    assert "ContainerEntrypoint" not in definition["AlgorithmSpecification"]  # the image's `train`
+    assert "sagemaker_program" not in json.dumps(definition).lower()  # no uploaded code
+
+
+def test_registration_is_pending_manual_approval_with_metrics_and_lineage(training: dict[str, Any]) -> None:
+    register = steps_of(training)["Register"]["Arguments"]
+    assert register["ModelApprovalStatus"] == "PendingManualApproval"
+    assert register["ModelMetrics"]["ModelQuality"]["Statistics"]["ContentType"] == "application/json"
+    assert set(register["CustomerMetadataProperties"]) == {"data_snapshot", "git_sha", "dbt_invocation_id"}
+    deploy = steps_of(training)["DeployStaging"]
+    assert deploy["Arguments"]["model_package_arn"] == {"Get": "Steps.Register.ModelPackageArn"}
+
+
+def test_every_jsonget_path_resolves_in_a_real_evaluation_json(
+    training: dict[str, Any], evaluations: dict[str, dict[str, Any]]
+) -> None:
+    paths = {get["Path"] for get in json_gets(training)}
+    assert {"metrics.auc.value", "gates.beats_champion.threshold", "gates.summary"} <= paths
+    for name, evaluation in evaluations.items():
+        for path in paths:
+            value = json_path(evaluation, path)
+            assert value is not None, f"{path} is null in the {name} evaluation.json"
+
+
+def test_gate_conditions_use_the_constants_in_code(training: dict[str, Any]) -> None:
+    conditions = steps_of(training)["CheckGates"]["Arguments"]["Conditions"]
+    assert conditions[0]["RightValue"] == gates.AUC_FLOOR
+    assert conditions[1]["RightValue"]["Std:JsonGet"]["Path"] == "gates.beats_champion.threshold"
+
+
+def test_a_good_model_passes_the_gates_of_the_definition(
+    training: dict[str, Any], evaluations: dict[str, dict[str, Any]]
+) -> None:
+    conditions = steps_of(training)["CheckGates"]["Arguments"]["Conditions"]
+    assert all(condition_holds(c, files_for(evaluations["good"])) for c in conditions)
+
+
+def test_shuffled_labels_fail_the_gate_and_the_fail_message_names_gate_and_numbers(
+    training: dict[str, Any], evaluations: dict[str, dict[str, Any]]
+) -> None:
+    files = files_for(evaluations["shuffled"])
+    conditions = steps_of(training)["CheckGates"]["Arguments"]["Conditions"]
+    assert not all(condition_holds(c, files) for c in conditions)
+    fail = steps_of(training)["GateFailed"]
+    message = resolve(fail["Arguments"]["ErrorMessage"], files, {})
+    auc = evaluations["shuffled"]["metrics"]["auc"]["value"]
+    assert "gate auc_floor failed" in message
+    assert f"test AUC {auc:.4f} < floor {gates.AUC_FLOOR:.4f}" in message
+    assert f"test AUC={auc}" in message and f"floor={gates.AUC_FLOOR}" in message
+
+
+def test_every_command_the_definitions_name_exists_and_runs(
+    training: dict[str, Any], batch: dict[str, Any]
+) -> None:
+    modules = set()
+    for document in (training, batch):
+        for step in steps_of(document).values():
+            entry = step.get("Arguments", {}).get("AppSpecification", {}).get("ContainerEntrypoint")
+            if entry:
+                assert entry[:2] == ["python", "-m"], entry
+                modules.add(entry[2])
+    assert modules == {
+        "ml_pipelines.steps.ingest_features",
+        "ml_pipelines.steps.prepare",
+        "ml_pipelines.steps.evaluate",
+        "ml_pipelines.steps.batch_inputs",
+    }
+    # The image's own commands: `train` for training jobs, `serve` for endpoints and transforms.
+    dockerfile = (REPO / "Dockerfile").read_text()
+    image_commands = dict(
+        re.findall(r"exec python -m ([\w.]+) \"\$@\"\\n' > /usr/local/bin/(\w+)", dockerfile)
+    )
+    assert set(image_commands.values()) == {"train", "serve"}
+    modules |= set(image_commands)
+    for module in sorted(modules):
+        proc = subprocess.run(
+            [sys.executable, "-m", module, "--help"], capture_output=True, text=True, cwd=REPO
+        )
+        assert proc.returncode == 0 and "usage" in proc.stdout.lower(), f"{module}: {proc.stderr}"
+
+
+def test_dockerfile_builds_from_the_lock_file_with_ml_and_serve_extras() -> None:
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert "uv sync --frozen --extra ml --extra serve --no-dev" in dockerfile
+    assert "COPY pyproject.toml uv.lock" in dockerfile
+    assert "LAKEML_GIT_SHA=${GIT_SHA}" in dockerfile
+
+
+def regenerate() -> None:
+    from ml_pipelines.pipeline import render
+
+    SNAPSHOTS.mkdir(exist_ok=True)
+    for kind, batch_flag in (("training", False), ("batch", True)):
+        (SNAPSHOTS / f"{kind}.json").write_text(render(build(batch_flag)))
+        print(f"wrote {SNAPSHOTS / f'{kind}.json'}")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["--regenerate"]:
+        sys.exit("usage: python -m tests.ml_pipelines.test_pipeline --regenerate")
+    regenerate()
