@@ -153,18 +153,9 @@ class FeatureStore(Protocol):
 
 
 # --------------------------------------------------------------------------------------- definitions
-def feature_type(data_type: str) -> FeatureType:
-    """The Feature Store type of a dbt/Spark `data_type` (as written in `_gold.yml`)."""
-    base = data_type.lower().split("(")[0].strip()
-    if base in ("tinyint", "smallint", "int", "integer", "bigint", "long", "boolean", "bool"):
-        return "Integral"
-    if base in ("float", "double", "decimal", "numeric", "real"):
-        return "Fractional"
-    return "String"  # string, varchar, date, timestamp, …: dates travel as ISO-8601 text
-
-
 def definitions_from_spec(spec: SchemaLike) -> tuple[tuple[FeatureDefinition, ...], str, str]:
-    """(definitions, record id, event time) of a feature spec parsed from dbt's column docs."""
+    """(definitions, record id, event time) of a feature spec parsed from dbt's column docs; each column's
+    Feature Store type comes from its dbt `data_type` (`ml_pipelines.features.Column.feature_type`)."""
     definitions = tuple(FeatureDefinition(c.name, c.feature_type) for c in spec.columns)
     return definitions, spec.id_column, spec.event_time_column
 
