@@ -46,8 +46,21 @@ def source_stage(settings: Settings, progress: ProgressFn) -> dict[str, Any]:
     }
 
 
+def ingest_stage(settings: Settings, progress: ProgressFn) -> dict[str, Any]:
+    """Land new and changed source rows in bronze (the same call as the Lambda handler)."""
+    from ingestion.run import ingest
+
+    report = ingest(settings, progress=progress).model_dump(mode="json")
+    landed = sum(r["landed"] for r in report["runs"])
+    quarantined = sum(r["quarantined"] for r in report["runs"])
+    return {**report, "summary": f"landed {landed:,} rows, quarantined {quarantined:,}"}
+
+
 def stages(settings: Settings) -> list[Stage]:
-    found = [Stage("source", "local Snowflake with churn data", source_stage)]
+    found = [
+        Stage("source", "local Snowflake with churn data", source_stage),
+        Stage("ingest", "Snowflake -> bronze, exactly once", ingest_stage),
+    ]
     if settings.env != "local":
         found = [s for s in found if s.name != "source"]
     return found

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from lakeml.cli import config as config_cli
+from lakeml.cli import ingest as ingest_cli
 from lakeml.cli import models as models_cli
 from lakeml.cli import pipeline as pipeline_cli
 from lakeml.cli import run as run_cli
@@ -32,6 +33,7 @@ def main(
 
 
 app.add_typer(source_cli.app, name="source", help="The Snowflake source: local server and churn data.")
+app.add_typer(ingest_cli.app, name="ingest", help="Snowflake -> bronze, exactly once; `verify` audits it.")
 app.add_typer(config_cli.app, name="config", help="Show the effective configuration.")
 app.add_typer(models_cli.app, name="models", help="Model registry: list, show, approve, reject versions.")
 app.add_typer(pipeline_cli.app, name="pipeline", help="SageMaker pipelines: definition, upsert/start (aws), local runs.")

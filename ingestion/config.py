@@ -1,0 +1,160 @@
+"""`ingestion/sources.yml`: which tables are extracted and how, as one validated, typed object.
+
+The YAML is the operator's interface, so a mistake must name the file, the table and the key, and say
+what is accepted. Defaults for primary key and cursor come from `lakeml.source.schema` (the single source
+of truth for the source tables); anything else needs them spelled out.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from lakeml.errors import UsageError
+from lakeml.source.schema import TABLES
+
+SOURCES_ENV = "LAKEML_INGEST_SOURCES"
+DEFAULT_SOURCES = Path(__file__).resolve().parent / "sources.yml"
+
+_IDENT = r"[A-Za-z_][A-Za-z0-9_$]*"
+_OBJECT_RE = re.compile(rf"^{_IDENT}(\.{_IDENT}){{0,2}}$")
+_COLUMN_RE = re.compile(rf"^{_IDENT}$")
+_STAGE_RE = re.compile(rf"^@{_IDENT}(\.{_IDENT}){{0,2}}(/[A-Za-z0-9_=./-]*)?$")
+
+
+class TableOptions(BaseModel):
+    """Options every table has; `defaults` in the YAML sets them for all tables at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lag_seconds: int = Field(300, ge=0)
+    chunk_rows: int = Field(100_000, ge=1, le=10_000_000)
+    part_rows: int = Field(1_000_000, ge=1, le=100_000_000)
+    compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
+    compression_level: int | None = Field(3, ge=1, le=22)
+    mode: Literal["fetch", "unload"] = "fetch"
+    contract: bool = True
+    on_violation: Literal["quarantine_rows", "fail_batch"] = "quarantine_rows"
+    on_drift: Literal["fail_batch", "quarantine_rows"] = "fail_batch"
+    stage: str | None = (
+        None  # unload mode: Snowflake external stage over the lake bucket, e.g. @RETAIL.RAW.LAKE
+    )
+
+
+class TableConfig(TableOptions):
+    """One extracted table: where it is in Snowflake and how to window it."""
+
+    name: str
+    object: str
+    primary_key: str
+    cursor: str
+
+    @property
+    def lag(self) -> timedelta:
+        return timedelta(seconds=self.lag_seconds)
+
+    @property
+    def lower(self) -> str:
+        return self.name.lower()
+
+    @model_validator(mode="after")
+    def _check(self) -> TableConfig:
+        if not _OBJECT_RE.match(self.object):
+            raise ValueError(f"object {self.object!r} is not a Snowflake name like RETAIL.RAW.ORDERS")
+        for key in ("primary_key", "cursor"):
+            if not _COLUMN_RE.match(getattr(self, key)):
+                raise ValueError(f"{key} {getattr(self, key)!r} is not a plain column name")
+        if self.mode == "unload":
+            if not self.stage or not _STAGE_RE.match(self.stage):
+                raise ValueError(
+                    "mode 'unload' needs stage: '@DB.SCHEMA.STAGE' (an external stage on the lake)"
+                )
+            if self.contract:
+                raise ValueError(
+                    "mode 'unload' writes Parquet inside Snowflake, so the per-row contract cannot run; "
+                    "set contract: false (dbt tests check unloaded tables) or use mode: fetch"
+                )
+        if self.contract and self.name not in TABLES:
+            raise ValueError(
+                f"contract: true needs a table definition in lakeml/source/schema.py; {self.name} has none "
+                "(add it there or set contract: false)"
+            )
+        return self
+
+
+class SourcesConfig(BaseModel):
+    """The whole file: tables by upper-case name, in extraction order."""
+
+    path: Path
+    tables: dict[str, TableConfig]
+
+    def table(self, name: str) -> TableConfig:
+        key = name.upper()
+        if key not in self.tables:
+            raise UsageError(
+                f"table {name!r} is not configured in {self.path}; configured: {', '.join(self.tables)}"
+            )
+        return self.tables[key]
+
+
+def sources_path() -> Path:
+    """`LAKEML_INGEST_SOURCES` if set (tests and deployments point it elsewhere), else the packaged file."""
+    return Path(os.environ.get(SOURCES_ENV) or DEFAULT_SOURCES)
+
+
+def load_sources(path: Path | None = None) -> SourcesConfig:
+    """Read and validate the sources file; any problem becomes one UsageError naming file, table and key."""
+    path = path or sources_path()
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise UsageError(
+            f"cannot read {path}: {exc.strerror}; set {SOURCES_ENV} to the sources file"
+        ) from None
+    except yaml.YAMLError as exc:
+        raise UsageError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("tables"), dict) or not raw["tables"]:
+        raise UsageError(
+            f"{path}: expected a mapping with a non-empty 'tables:' section (and optional 'defaults:')"
+        )
+    unknown = set(raw) - {"defaults", "tables"}
+    if unknown:
+        raise UsageError(f"{path}: unknown top-level key(s) {sorted(unknown)}; use 'defaults' and 'tables'")
+    defaults = raw.get("defaults") or {}
+    try:
+        TableOptions.model_validate(defaults)
+    except ValidationError as exc:
+        raise UsageError(f"{path}: defaults: {_problems(exc)}") from None
+    tables: dict[str, TableConfig] = {}
+    for name, options in raw["tables"].items():
+        key = str(name).upper()
+        merged: dict[str, Any] = {**defaults, **(options or {})}
+        known = TABLES.get(key)
+        merged.setdefault("object", f"RETAIL.RAW.{key}")
+        if known is not None:
+            merged.setdefault("primary_key", known.primary_key)
+            merged.setdefault("cursor", known.cursor)
+        try:
+            tables[key] = TableConfig.model_validate({**merged, "name": key})
+        except ValidationError as exc:
+            raise UsageError(f"{path}: table {key}: {_problems(exc)}") from None
+    return SourcesConfig(path=path, tables=tables)
+
+
+def _problems(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        key = ".".join(str(p) for p in error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = f"unknown key; accepted: {', '.join(TableConfig.model_fields)}"
+        elif error["type"] == "missing":
+            message = "required (no default for a table outside lakeml/source/schema.py)"
+        parts.append(f"{key}: {message}" if key else message)
+    return "; ".join(parts)

@@ -1,0 +1,226 @@
+"""Reading one window of a table from Snowflake as a stream of Arrow chunks of a fixed size.
+
+The window is `(low, high]` on the cursor column, with `high` read once at the start (minus the lag) so
+the run is a fixed, repeatable slice of the source. Rows whose cursor equals `low` are read again and the
+caller drops those whose key is in `Watermark.keys_at_cursor` (a row committed late with the same
+timestamp is taken; none is taken twice). The stream is ordered by (cursor, primary key) so duplicate
+copies of a row are adjacent even across chunk boundaries.
+
+Every value reaches Snowflake as a bind parameter; only identifiers validated by `ingestion.config` are
+written into the SQL text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from ingestion.config import TableConfig
+from ingestion.retry import transient_retry
+from lakeml.errors import LakemlError
+
+if TYPE_CHECKING:
+    from snowflake.connector import SnowflakeConnection
+    from snowflake.connector.cursor import SnowflakeCursor
+
+Mode = str  # "incremental" | "full_refresh" | "backfill"
+
+
+@dataclass(frozen=True)
+class Window:
+    """The rows one run takes: cursor in (low, high] plus rows at `low` not yet landed. `high` is read at
+    the start, minus the lag, so rows committed late fall into the next window instead of being skipped.
+    `from_run_id` is the watermark the run starts from: with (table, low, high, mode) it makes the run id,
+    so re-running the same window from the same state rewrites the same files, and a repeated full
+    refresh (same bounds, newer state) is a new run rather than an overwrite of a committed one."""
+
+    table: str
+    low: datetime | None
+    high: datetime
+    mode: Mode
+    from_run_id: str | None = None
+
+    @property
+    def run_id(self) -> str:
+        key = json.dumps(
+            [self.table, _iso(self.low), _iso(self.high), self.mode, self.from_run_id], separators=(",", ":")
+        )
+        digest = hashlib.sha256(key.encode()).hexdigest()[:12]
+        return f"{self.high.strftime('%Y%m%dT%H%M%S')}-{self.mode.replace('_', '')}-{digest}"
+
+    @property
+    def ingest_date(self) -> str:
+        return self.high.date().isoformat()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+# --- Arrow types of bronze: one rule, whatever the connector hands back ---------------------------------
+# Snowflake FIELD_TYPES codes (snowflake.connector.constants): 0 FIXED, 1 REAL, 2 TEXT, 3 DATE, 4 TIMESTAMP,
+# 5 VARIANT, 6 TIMESTAMP_LTZ, 7 TIMESTAMP_TZ, 8 TIMESTAMP_NTZ, 9 OBJECT, 10 ARRAY, 11 BINARY, 12 TIME,
+# 13 BOOLEAN. The connector returns NUMBER(p,0) as int8..int64 or decimal depending on p and settings and
+# NUMBER(p,s) as float64 or decimal; bronze must not depend on that, so the type comes from the result
+# metadata: NUMBER(p,0) -> int64, NUMBER(p,s>0) -> decimal128(p,s) (exact money), timestamps -> us.
+
+
+def arrow_type(type_code: int, precision: int | None, scale: int | None) -> pa.DataType:
+    if type_code == 0:
+        if not scale:
+            return pa.int64()
+        return pa.decimal128(precision or 38, scale)
+    simple: dict[int, pa.DataType] = {
+        1: pa.float64(),
+        2: pa.string(),
+        3: pa.date32(),
+        4: pa.timestamp("us"),
+        5: pa.string(),
+        6: pa.timestamp("us", tz="UTC"),
+        7: pa.timestamp("us", tz="UTC"),
+        8: pa.timestamp("us"),
+        9: pa.string(),
+        10: pa.string(),
+        11: pa.binary(),
+        12: pa.time64("us"),
+        13: pa.bool_(),
+    }
+    if type_code not in simple:
+        raise LakemlError(
+            f"Snowflake type code {type_code} has no bronze mapping; add it to ingestion/extract.arrow_type"
+        )
+    return simple[type_code]
+
+
+def result_schema(cursor: SnowflakeCursor) -> pa.Schema:
+    """Bronze schema of the cursor's result, from its metadata (known even when the result is empty)."""
+    fields = [pa.field(d.name, arrow_type(d.type_code, d.precision, d.scale)) for d in cursor.description]
+    return pa.schema(fields)
+
+
+def conform(batch: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Cast a fetched batch to the bronze schema (safe casts only: overflow or truncation raises)."""
+    if batch.schema.names != schema.names:
+        raise LakemlError(
+            f"result columns changed during the run: {batch.schema.names} != {schema.names}; re-run the table"
+        )
+    try:
+        return batch.replace_schema_metadata(None).cast(schema, safe=True)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+        raise LakemlError(
+            f"cannot convert the result to bronze types ({exc}); see ingestion/extract.py"
+        ) from None
+
+
+def schema_fingerprint(schema: pa.Schema) -> str:
+    text = json.dumps(schema_doc(schema), separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def schema_doc(schema: pa.Schema) -> list[dict[str, str]]:
+    return [{"name": f.name, "type": str(f.type)} for f in schema]
+
+
+# --- SQL ------------------------------------------------------------------------------------------------
+
+
+def window_predicate(table: TableConfig, low: datetime | None) -> str:
+    """`low` is inclusive here; rows at `low` already landed are dropped by key after the fetch."""
+    lower = f"{table.cursor} >= %(low)s AND " if low is not None else ""
+    return f"{lower}{table.cursor} <= %(high)s"
+
+
+def select_sql(table: TableConfig, low: datetime | None) -> str:
+    return (
+        f"SELECT * FROM {table.object} WHERE {window_predicate(table, low)} "
+        f"ORDER BY {table.cursor}, {table.primary_key}"
+    )
+
+
+def bounds_sql(table: TableConfig) -> str:
+    return f"SELECT MAX({table.cursor}) FROM {table.object}"
+
+
+def count_sql(table: TableConfig, low: datetime | None) -> str:
+    return f"SELECT COUNT(*) FROM {table.object} WHERE {window_predicate(table, low)}"
+
+
+def params(low: datetime | None, high: datetime) -> dict[str, Any]:
+    return {"low": low, "high": high} if low is not None else {"high": high}
+
+
+@transient_retry
+def max_cursor(conn: SnowflakeConnection, table: TableConfig) -> datetime | None:
+    with conn.cursor() as cur:
+        cur.execute(bounds_sql(table))
+        row = cur.fetchone()
+    value = row[0] if row else None
+    if value is not None and not isinstance(value, datetime):
+        raise LakemlError(
+            f"{table.object}.{table.cursor} is not a timestamp (got {type(value).__name__}); set cursor: "
+            f"in ingestion/sources.yml for {table.name} to a TIMESTAMP column"
+        )
+    return value.replace(tzinfo=None) if value is not None and value.tzinfo is None else value
+
+
+@transient_retry
+def window_count(conn: SnowflakeConnection, table: TableConfig, low: datetime | None, high: datetime) -> int:
+    with conn.cursor() as cur:
+        cur.execute(count_sql(table, low), params(low, high))
+        row = cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+@transient_retry
+def _execute(conn: SnowflakeConnection, sql: str, binds: dict[str, Any]) -> SnowflakeCursor:
+    cur = conn.cursor()
+    cur.execute(sql, binds)
+    return cur
+
+
+class Stream:
+    """An executed window query: its bronze schema (known before any row) and its rows in fixed chunks.
+
+    Chunks are re-cut to exactly `chunk_rows` (the last one may be shorter) whatever batch sizes the
+    connector yields, so everything downstream (row groups, part boundaries) is a function of the rows
+    alone and a re-run writes the same files.
+    """
+
+    def __init__(self, conn: SnowflakeConnection, table: TableConfig, window: Window) -> None:
+        self.table = table
+        self.cursor = _execute(conn, select_sql(table, window.low), params(window.low, window.high))
+        self.schema = result_schema(self.cursor)
+
+    def chunks(self) -> Iterator[pa.Table]:
+        size = self.table.chunk_rows
+        carry: list[pa.Table] = []
+        carried = 0
+        try:
+            for batch in self.cursor.fetch_arrow_batches():
+                batch = conform(batch, self.schema)
+                offset = 0
+                if carried:
+                    take = min(size - carried, batch.num_rows)
+                    carry.append(batch.slice(0, take))
+                    carried += take
+                    offset = take
+                    if carried < size:
+                        continue
+                    yield pa.concat_tables(carry).combine_chunks()
+                    carry, carried = [], 0
+                while batch.num_rows - offset >= size:
+                    yield batch.slice(offset, size)
+                    offset += size
+                if offset < batch.num_rows:
+                    carry.append(batch.slice(offset))
+                    carried += batch.num_rows - offset
+            if carried:
+                yield pa.concat_tables(carry).combine_chunks()
+        finally:
+            self.cursor.close()
