@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     import sagemaker.serve.model_builder  # noqa: F401
     from sagemaker.core.workflow.pipeline_context import PipelineSession
 
-    for name in [*logging.root.manager.loggerDict, "sagemaker.core.utils.utils"]:
+    for name in [*logging.root.manager.loggerDict, "sagemaker.core.utils.utils", "botocore.credentials"]:
         if name.startswith("sagemaker"):
             logging.getLogger(name).setLevel(logging.ERROR)
 DEFAULT_REGION = "eu-west-1"
@@ -100,7 +100,7 @@ def pipeline_session(region: str, default_bucket: str) -> PipelineSession:
     import sagemaker.serve.model_builder  # noqa: F401
     from sagemaker.core.workflow.pipeline_context import PipelineSession
 
-    for name in [*logging.root.manager.loggerDict, "sagemaker.core.utils.utils"]:
+    for name in [*logging.root.manager.loggerDict, "sagemaker.core.utils.utils", "botocore.credentials"]:
         if name.startswith("sagemaker"):
             logging.getLogger(name).setLevel(logging.ERROR)
     boto_session = boto3.Session(

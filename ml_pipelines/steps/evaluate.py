@@ -97,9 +97,12 @@ def _champion_source(args: argparse.Namespace) -> tuple[str, dict[str, Any]] | N
     if not args.model_package_group:
         return None
     from lakeml.settings import load_settings
-    from ml_pipelines.registry import model_registry
+    from ml_pipelines.registry import UnknownModelGroup, model_registry
 
-    champion = model_registry(load_settings()).champion(args.model_package_group)
+    try:
+        champion = model_registry(load_settings()).champion(args.model_package_group)
+    except UnknownModelGroup:  # first run: the Register step creates the group
+        return None
     if champion is None:
         return None
     return champion.model_data_url, {"version": champion.version, "source": "registry"}

@@ -1,8 +1,9 @@
-"""Small synthetic gold tables with the gold schema's shape and a planted churn signal, for step tests.
+"""Small synthetic gold tables with the gold schema and a planted churn signal, for step tests.
 
-Stand-in for the generator -> ingestion -> dbt chain: the columns mirror what `_gold.yml` documents for
-`customer_features` and `churn_training_set` (see SCHEMA_YML), weekly snapshots, and a label that
-depends on recency, satisfaction, tickets and price sensitivity the way the source generator plants it.
+Stand-in for the generator -> ingestion -> dbt chain: every column `dbt_project/models/gold/_gold.yml`
+documents for `customer_features` and `churn_training_set` (read with `ml_pipelines.features`, so the
+frames follow the schema when it changes), weekly snapshots, and a label driven by a per-customer churn
+propensity that a few features (recency, satisfaction, tickets, discounts, orders) reflect.
 """
 
 from __future__ import annotations
@@ -13,53 +14,43 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-SCHEMA_YML = """
-version: 2
-models:
-  - name: customer_features
-    description: one row per customer per snapshot date
-    columns:
-      - {name: customer_id, data_type: bigint, description: customer key}
-      - {name: snapshot_date, data_type: date, description: snapshot the features describe}
-      - {name: tenure_days, data_type: int, description: days since signup}
-      - {name: orders_90d, data_type: bigint, description: orders in the 90 days before the snapshot}
-      - {name: spend_90d, data_type: double, description: spend in the 90 days before the snapshot}
-      - {name: days_since_last_order, data_type: int, description: recency}
-      - {name: tickets_90d, data_type: bigint, description: support tickets in 90 days}
-      - {name: avg_satisfaction, data_type: double, description: mean ticket satisfaction}
-      - {name: price_sensitivity, data_type: "decimal(6,3)", description: share of discounted items}
-      - {name: region, data_type: string, description: customer region}
-  - name: churn_training_set
-    description: features plus the churn label where the 90-day window is complete
-    columns:
-      - {name: customer_id, data_type: bigint, description: customer key}
-      - {name: snapshot_date, data_type: date, description: snapshot the features describe}
-      - {name: tenure_days, data_type: int, description: days since signup}
-      - {name: orders_90d, data_type: bigint, description: orders in the 90 days before the snapshot}
-      - {name: spend_90d, data_type: double, description: spend in the 90 days before the snapshot}
-      - {name: days_since_last_order, data_type: int, description: recency}
-      - {name: tickets_90d, data_type: bigint, description: support tickets in 90 days}
-      - {name: avg_satisfaction, data_type: double, description: mean ticket satisfaction}
-      - {name: price_sensitivity, data_type: "decimal(6,3)", description: share of discounted items}
-      - {name: region, data_type: string, description: customer region}
-      - {name: churned, data_type: int, description: 1 if no order in the 90 days after the snapshot}
-"""
-FEATURES = (
-    "tenure_days",
-    "orders_90d",
-    "spend_90d",
+from ml_pipelines.features import (
+    FEATURES_MODEL,
+    GOLD_SCHEMA,
+    TRAINING_MODEL,
+    Column,
+    load_models,
+    spec_from_columns,
+)
+
+SIGNAL = (
     "days_since_last_order",
+    "avg_satisfaction_365d",
     "tickets_90d",
-    "avg_satisfaction",
-    "price_sensitivity",
+    "discount_share_365d",
+    "orders_90d",
 )
 
 
-def write_schema(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "_gold.yml"
-    path.write_text(SCHEMA_YML)
-    return path
+def _column_values(column: Column, rng: np.random.Generator, n: int, propensity: np.ndarray) -> np.ndarray:
+    """Values of one documented column; the signal columns move with the churn propensity."""
+    base = column.data_type.lower().split("(")[0]
+    weight = {
+        "days_since_last_order": 30.0,
+        "avg_satisfaction_365d": -0.8,
+        "tickets_90d": 0.8,
+        "discount_share_365d": 0.15,
+        "orders_90d": -1.5,
+    }.get(column.name, 0.0)
+    noise = rng.normal(0, 1, n)
+    if base in ("boolean", "bool"):
+        return rng.uniform(size=n) < 0.5
+    if base in ("string", "varchar"):
+        return rng.choice(["north", "south", "east", "west"], n)
+    value = np.abs(3 + weight * propensity + noise * (abs(weight) or 1.0) * 0.5)
+    if base in ("int", "integer", "bigint", "smallint", "tinyint"):
+        return np.round(value).astype("int64" if base == "bigint" else "int32")
+    return np.round(value, 4)
 
 
 def gold_frames(
@@ -68,51 +59,39 @@ def gold_frames(
     seed: int = 7,
     shuffle_labels: bool = False,
     start: date = date(2025, 1, 6),
+    schema: Path = GOLD_SCHEMA,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(customer_features, churn_training_set). The training set lacks the last 13 weekly snapshots,
-    whose 90-day label windows are not complete yet."""
+    """(customer_features, churn_training_set) with every column `_gold.yml` documents, weekly snapshots.
+    The training set lacks the last 13 snapshots, whose 90-day label windows are not complete yet."""
     rng = np.random.default_rng(seed)
-    satisfaction = rng.uniform(1, 5, customers)
-    sensitivity = rng.uniform(0, 1, customers)
-    activity = rng.gamma(2.0, 1.0, customers)
-    rows = []
+    models = load_models(schema)
+    spec = spec_from_columns(models[TRAINING_MODEL], model=TRAINING_MODEL, need_label=True)
+    feature_columns = [c for c in models[FEATURES_MODEL] if c.role in ("feature", "ignored")]
+    trait = rng.normal(0, 1, customers)  # a customer's lasting churn propensity
+    frames = []
     for week in range(snapshots):
-        snap = start + timedelta(weeks=week)
-        orders = rng.poisson(activity * 3)
-        tickets = rng.poisson(0.3 + (5 - satisfaction) * 0.3)
-        recency = np.minimum(rng.exponential(30 / (activity + 0.1)), 365).astype(int)
-        logit = (
-            -1.0
-            + 0.04 * recency
-            - 0.8 * (satisfaction - 3)
-            + 0.5 * tickets
-            + 1.5 * sensitivity
-            - 0.3 * orders
-        )
-        churned = (rng.uniform(size=customers) < 1 / (1 + np.exp(-logit))).astype(int)
-        rows.append(
-            pd.DataFrame(
-                {
-                    "customer_id": np.arange(1, customers + 1, dtype="int64"),
-                    "snapshot_date": snap,
-                    "tenure_days": (200 + week * 7 + rng.integers(0, 500, customers)).astype("int32"),
-                    "orders_90d": orders.astype("int64"),
-                    "spend_90d": np.round(orders * rng.uniform(10, 80, customers), 2),
-                    "days_since_last_order": recency.astype("int32"),
-                    "tickets_90d": tickets.astype("int64"),
-                    "avg_satisfaction": np.round(satisfaction + rng.normal(0, 0.3, customers), 3),
-                    "price_sensitivity": np.round(sensitivity, 3),
-                    "region": rng.choice(["north", "south", "east", "west"], customers),
-                    "churned": churned,
-                }
-            )
-        )
-    features = pd.concat(rows, ignore_index=True)
-    complete = sorted(features["snapshot_date"].unique())[: max(0, snapshots - 13)]
-    training = features[features["snapshot_date"].isin(complete)].copy()
+        propensity = 0.9 * trait + 0.3 * rng.normal(0, 1, customers)
+        frame = pd.DataFrame({c.name: _column_values(c, rng, customers, propensity) for c in feature_columns})
+        frame.insert(0, spec.id_column, np.arange(1, customers + 1, dtype="int64"))
+        frame.insert(1, spec.event_time_column, start + timedelta(weeks=week))
+        churn_probability = 1 / (1 + np.exp(-(2.5 * propensity - 0.4)))
+        frame[spec.label_column] = (rng.uniform(size=customers) < churn_probability).astype("int32")
+        frames.append(frame)
+    features = pd.concat(frames, ignore_index=True)
+    complete = sorted(features[spec.event_time_column].unique())[: max(0, snapshots - 13)]
+    training = features[features[spec.event_time_column].isin(complete)].copy()
     if shuffle_labels:
-        training["churned"] = np.random.default_rng(seed + 1).permutation(training["churned"].to_numpy())
-    return features.drop(columns=["churned"]), training
+        training[spec.label_column] = np.random.default_rng(seed + 1).permutation(
+            training[spec.label_column].to_numpy()
+        )
+    for column in models[TRAINING_MODEL]:  # training-only bookkeeping, e.g. label_window_end (a date)
+        if column.name not in training.columns:
+            if column.data_type.lower() == "date":
+                training[column.name] = training[spec.event_time_column] + timedelta(days=90)
+            else:
+                training[column.name] = _column_values(column, rng, len(training), np.zeros(len(training)))
+    training = training[[c.name for c in models[TRAINING_MODEL]]]
+    return features[[c.name for c in models[FEATURES_MODEL]]], training
 
 
 def write_gold(folder: Path, **kwargs: object) -> Path:

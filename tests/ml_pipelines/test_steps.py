@@ -20,6 +20,7 @@ import pytest
 
 from ml_pipelines import gates
 from ml_pipelines.data import read_frame
+from ml_pipelines.features import training_spec
 from tests.ml_pipelines import synthetic
 
 pytestmark = pytest.mark.xdist_group("ml_steps")
@@ -51,7 +52,6 @@ def chain(
 ) -> dict[str, Any]:
     """prepare -> train -> evaluate like SageMaker runs them; returns paths and outputs."""
     gold = synthetic.write_gold(root / "gold", shuffle_labels=shuffle_labels)
-    schema = synthetic.write_schema(root / "schema")
     prep_ml, train_ml, eval_ml = (
         root / "prepare" / "opt-ml",
         root / "train" / "opt-ml",
@@ -60,7 +60,7 @@ def chain(
     # Processing: defaults resolve under LAKEML_OPT_ML, inputs copied where SageMaker would put them.
     (prep_ml / "processing" / "input").mkdir(parents=True)
     os.symlink(gold / "churn_training_set", prep_ml / "processing" / "input" / "training_set")
-    run_step("prepare", prep_ml, "--schema", str(schema))
+    run_step("prepare", prep_ml)  # the real dbt column docs are the feature list
     # Training: channels, hyperparameters.json and SM_* variables as SageMaker sets them.
     config = train_ml / "input" / "config"
     config.mkdir(parents=True)
@@ -151,7 +151,10 @@ def test_train_writes_model_feature_list_and_lineage(good: dict[str, Any]) -> No
     files = {p.name for p in good["model_dir"].iterdir()}
     assert {"xgboost-model.json", "features.json", "metadata.json"} <= files
     features = json.loads((good["model_dir"] / "features.json").read_text())
-    assert features["features"] == list(synthetic.FEATURES) and features["label_column"] == "churned"
+    expected = training_spec()
+    assert (
+        features["features"] == list(expected.features) and features["label_column"] == expected.label_column
+    )
     metadata = json.loads((good["model_dir"] / "metadata.json").read_text())
     assert metadata["training_rows"] == good["split"]["splits"]["train"]["rows"]
     assert metadata["data_snapshot"] == good["split"]["data_snapshot"]
