@@ -107,7 +107,7 @@ def _render_versions(doc: dict[str, Any]) -> None:
             f"{v['version']}{mark}",
             v["status"],
             _auc(v["metrics"]),
-            v["created_at"][:19],
+            v["created_at"][:16].replace("T", " "),
             v["status_by"] or "",
             v["status_reason"] or "",
         )
