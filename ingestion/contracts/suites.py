@@ -1,0 +1,153 @@
+"""The Great Expectations suite of each source table, derived from `lakeml/source/schema.py`.
+
+`build_suite(table)` writes the contract as a GX 1.x ExpectationSuite document (plain dicts, so building it
+needs no GX import); `python -m ingestion.contracts.generate` saves one JSON file per table under
+`ingestion/contracts/suites/`, where reviewers read it and GX tooling loads it. The hot path evaluates the
+*committed* file (`load_suite`), so what was reviewed is what runs; a test fails when the files are out of
+date with schema.py.
+
+What the schema says and the expectation it becomes (nothing is written per table):
+
+* every table: `expect_table_columns_to_match_set` (exact_match false: added columns are drift, reported by
+  `schema_drift` and handled by the landing policy, not a reason to reject rows);
+* every column: `expect_column_values_to_be_in_type_list` with its type family (see `types.py`);
+* `nullable=False` -> `expect_column_values_to_not_be_null` (reason `null_primary_key` for the key,
+  `null_required` otherwise);
+* `enum` -> `expect_column_values_to_be_in_set` (`unknown_enum`);
+* `minimum` -> `expect_column_values_to_be_between(min_value=…)` (`negative_amount` when the minimum is 0,
+  else `below_minimum`);
+* every timestamp column (the event time, UPDATED_AT, …) -> `expect_column_values_to_be_between(
+  max_value={"$PARAMETER": "now"})` (`future_timestamp`); `now` is supplied per validation;
+* a column named EMAIL -> `expect_column_values_to_match_regex` (`malformed_email`).
+
+Each expectation's `meta.reason` is the short code a failing row's quarantine reason starts with.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ingestion.contracts.types import arrow_type, family, type_list
+from lakeml.errors import ConfigError
+from lakeml.source.schema import TABLES, Table
+
+SUITES_DIR = Path(__file__).resolve().parent / "suites"
+NOW_PARAMETER = "now"
+# ASCII-only classes so Python's `re` (GX on pandas) and RE2 (pyarrow) agree on every string.
+EMAIL_REGEX = r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
+EMAIL_COLUMNS = frozenset({"EMAIL"})
+
+
+def suite_name(table: Table) -> str:
+    return f"{table.name.lower()}_contract"
+
+
+def suite_path(table_name: str) -> Path:
+    return SUITES_DIR / f"{table_name.lower()}.json"
+
+
+def build_suite(table: Table) -> dict[str, Any]:
+    """The contract of `table` as a GX ExpectationSuite document (see the module docstring)."""
+    expectations: list[dict[str, Any]] = [
+        _expectation(
+            "expect_table_columns_to_match_set",
+            {"column_set": list(table.column_names), "exact_match": False},
+            "missing_column",
+        )
+    ]
+    for column in table.columns:
+        contract_type = arrow_type(column.sf_type)
+        name = column.name
+        expectations.append(
+            _expectation(
+                "expect_column_values_to_be_in_type_list",
+                {"column": name, "type_list": type_list(contract_type)},
+                "type_mismatch",
+                contract_type=str(contract_type),
+            )
+        )
+        if not column.nullable:
+            reason = "null_primary_key" if name == table.primary_key else "null_required"
+            expectations.append(_expectation("expect_column_values_to_not_be_null", {"column": name}, reason))
+        if column.enum is not None:
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_be_in_set",
+                    {"column": name, "value_set": list(column.enum)},
+                    "unknown_enum",
+                )
+            )
+        if column.minimum is not None:
+            minimum: int | float = (
+                int(column.minimum) if float(column.minimum).is_integer() else column.minimum
+            )
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_be_between",
+                    {"column": name, "min_value": minimum},
+                    "negative_amount" if minimum == 0 else "below_minimum",
+                )
+            )
+        if family(contract_type) in ("timestamp", "timestamp_tz"):
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_be_between",
+                    {"column": name, "max_value": {"$PARAMETER": NOW_PARAMETER}},
+                    "future_timestamp",
+                )
+            )
+        if name in EMAIL_COLUMNS:
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_match_regex",
+                    {"column": name, "regex": EMAIL_REGEX},
+                    "malformed_email",
+                )
+            )
+    return {
+        "name": suite_name(table),
+        "expectations": expectations,
+        "meta": {
+            "lakeml": {
+                "table": table.name,
+                "primary_key": table.primary_key,
+                "generated_by": "python -m ingestion.contracts.generate",
+                "source": "lakeml/source/schema.py",
+                "parameters": {NOW_PARAMETER: "validation time; timestamps after it are in the future"},
+            }
+        },
+        "notes": (
+            f"Data contract of RETAIL.RAW.{table.name}, generated from lakeml/source/schema.py. "
+            "Do not edit by hand: change the schema and run `python -m ingestion.contracts.generate`."
+        ),
+    }
+
+
+def _expectation(type_: str, kwargs: dict[str, Any], reason: str, **meta: Any) -> dict[str, Any]:
+    return {"type": type_, "kwargs": kwargs, "meta": {"reason": reason, **meta}}
+
+
+def render(suite: dict[str, Any]) -> str:
+    """The committed file's exact text (stable key order, so regenerating is a no-op)."""
+    return json.dumps(suite, indent=2, sort_keys=True) + "\n"
+
+
+def expected_files() -> dict[Path, str]:
+    """Every suite file `generate` writes, with its text, from the current schema.py."""
+    return {suite_path(name): render(build_suite(table)) for name, table in TABLES.items()}
+
+
+@lru_cache(maxsize=64)
+def load_suite(table_name: str) -> dict[str, Any]:
+    """The committed suite of `table_name` (cached: the file is read once per process)."""
+    path = suite_path(table_name)
+    if not path.exists():
+        raise ConfigError(
+            f"no contract suite for table {table_name} ({path} is missing); "
+            "run `python -m ingestion.contracts.generate` after adding the table to lakeml/source/schema.py"
+        )
+    suite: dict[str, Any] = json.loads(path.read_text())
+    return suite
