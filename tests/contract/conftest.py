@@ -1,0 +1,16 @@
+"""Fixtures of the port contract suites: one moto server per module for the AWS adapters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.contract.aws_emulator import moto_server
+
+
+@pytest.fixture(scope="module")
+def aws_endpoint() -> Iterator[str]:
+    """URL of a moto server (S3, DynamoDB, Secrets Manager) on 127.0.0.1, shared by the module's tests."""
+    with moto_server() as endpoint:
+        yield endpoint
