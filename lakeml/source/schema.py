@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 CURSOR_COLUMN = "UPDATED_AT"
+EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,10 @@ class Column:
     nullable: bool = True  # the contract's expectation; DDL never enforces it, so bad rows can exist
     enum: tuple[str, ...] | None = None
     minimum: float | None = None
+    pattern: str | None = None  # regular expression a non-null value must match in full
+    # A business timestamp is never later than the row's UPDATED_AT: an event cannot postdate the write
+    # that recorded it. A value after UPDATED_AT is the generator's `future_timestamp` defect.
+    not_after_cursor: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,11 +62,11 @@ CUSTOMERS = Table(
     description="One row per customer; profile edits bump UPDATED_AT.",
     columns=(
         Column("CUSTOMER_ID", "NUMBER(38,0)", nullable=False),
-        Column("EMAIL", "VARCHAR"),
+        Column("EMAIL", "VARCHAR", pattern=EMAIL_PATTERN),
         Column("FIRST_NAME", "VARCHAR"),
         Column("LAST_NAME", "VARCHAR"),
         Column("BIRTH_YEAR", "NUMBER(4,0)", minimum=1900),
-        Column("SIGNUP_AT", "TIMESTAMP_NTZ", nullable=False),
+        Column("SIGNUP_AT", "TIMESTAMP_NTZ", nullable=False, not_after_cursor=True),
         Column("SIGNUP_CHANNEL", "VARCHAR", enum=CHANNELS),
         Column("REGION", "VARCHAR", enum=REGIONS),
         Column("LOYALTY_TIER", "VARCHAR", enum=LOYALTY_TIERS),
@@ -93,7 +98,7 @@ ORDERS = Table(
     columns=(
         Column("ORDER_ID", "NUMBER(38,0)", nullable=False),
         Column("CUSTOMER_ID", "NUMBER(38,0)", nullable=False),
-        Column("ORDER_TS", "TIMESTAMP_NTZ", nullable=False),
+        Column("ORDER_TS", "TIMESTAMP_NTZ", nullable=False, not_after_cursor=True),
         Column("CHANNEL", "VARCHAR", enum=CHANNELS),
         Column("STATUS", "VARCHAR", enum=ORDER_STATUSES),
         Column("ITEM_COUNT", "NUMBER(9,0)", minimum=0),
@@ -113,7 +118,7 @@ ORDER_ITEMS = Table(
         Column("ORDER_ITEM_ID", "NUMBER(38,0)", nullable=False),
         Column("ORDER_ID", "NUMBER(38,0)", nullable=False),
         Column("PRODUCT_ID", "NUMBER(38,0)", nullable=False),
-        Column("ORDER_TS", "TIMESTAMP_NTZ", nullable=False),
+        Column("ORDER_TS", "TIMESTAMP_NTZ", nullable=False, not_after_cursor=True),
         Column("QUANTITY", "NUMBER(9,0)", minimum=1),
         Column("UNIT_PRICE", "NUMBER(10,2)", minimum=0),
         Column("DISCOUNT_AMOUNT", "NUMBER(12,2)", minimum=0),
@@ -129,12 +134,12 @@ SUPPORT_TICKETS = Table(
     columns=(
         Column("TICKET_ID", "NUMBER(38,0)", nullable=False),
         Column("CUSTOMER_ID", "NUMBER(38,0)", nullable=False),
-        Column("CREATED_AT", "TIMESTAMP_NTZ", nullable=False),
+        Column("CREATED_AT", "TIMESTAMP_NTZ", nullable=False, not_after_cursor=True),
         Column("CATEGORY", "VARCHAR", enum=TICKET_CATEGORIES),
         Column("SEVERITY", "VARCHAR", enum=TICKET_SEVERITIES),
         Column("STATUS", "VARCHAR", enum=TICKET_STATUSES),
         Column("SATISFACTION_SCORE", "NUMBER(1,0)", minimum=1),
-        Column("RESOLVED_AT", "TIMESTAMP_NTZ"),
+        Column("RESOLVED_AT", "TIMESTAMP_NTZ", not_after_cursor=True),
         Column("UPDATED_AT", "TIMESTAMP_NTZ", nullable=False),
     ),
 )
@@ -143,3 +148,8 @@ TABLES: dict[str, Table] = {t.name: t for t in (CUSTOMERS, PRODUCTS, ORDERS, ORD
 
 # Side schema of the local source, never extracted: generator state and the register of injected bad rows.
 META_SCHEMA = "LAKEML_META"
+BAD_ROWS_TABLE = "INJECTED_BAD_ROWS"  # (TABLE_NAME, BAD_CLASS, PK_VALUE, UPDATED_AT, COLUMN_NAME, ROW_JSON)
+
+# What `lakeml source drift` does to the source (not part of the contract above, on purpose).
+DRIFT_ADDED_COLUMN = ("CUSTOMERS", "PREFERRED_LANGUAGE", "VARCHAR")
+DRIFT_RETYPED_COLUMN = ("SUPPORT_TICKETS", "SATISFACTION_SCORE", "NUMBER(1,0)", "VARCHAR")
