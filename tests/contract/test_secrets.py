@@ -208,7 +208,7 @@ def test_secret_without_password_or_private_key_names_both_fields(
     settings = aws_settings({**IDENTITY})
     with pytest.raises(ConfigError, match=r"neither 'password' nor 'private_key'") as error:
         SecretsManagerSecrets(settings).snowflake_credentials()
-    assert settings.source.secret_id in str(error.value)
+    assert f"{settings.source.secret_id!r}" in str(error.value)
 
 
 def test_invalid_field_is_named_without_quoting_any_value(
