@@ -158,7 +158,17 @@ def _decide(version: str, group: str, approve: bool, by: str | None, reason: str
 
     registry = _registry()
     number = _resolve(registry, group, version)
-    outcome = decide(registry, group, number, approve=approve, by=by or default_approver(), reason=reason)
+    settings = load_settings()
+    # Locally the endpoint follows the champion right away; on AWS the EventBridge rule on the package's
+    # state change runs the same hook in the deploy Lambda (ml_pipelines.serving.on_approval.handler).
+    hook = None
+    if settings.env == "local":
+        from ml_pipelines.serving.on_approval import champion_hook
+
+        hook = champion_hook(settings)
+    outcome = decide(
+        registry, group, number, approve=approve, by=by or default_approver(), reason=reason, on_champion=hook
+    )
 
     def render(doc: dict[str, Any]) -> None:
         v, event = doc["version"], doc["event"]
@@ -170,6 +180,15 @@ def _decide(version: str, group: str, approve: bool, by: str | None, reason: str
         champion = doc["champion"]["version"] if doc["champion"] else "none"
         moved = " (changed)" if doc["champion_changed"] else ""
         out_console.print(f"champion of {v['group']}: {champion}{moved}", highlight=False)
+        effects = doc.get("effects") or {}
+        if effects.get("deployed"):
+            d = effects["deployed"]
+            out_console.print(
+                f"deployed {d['version']} to {d['endpoint']} ({d['action']}); serve it with `lakeml serve`",
+                highlight=False,
+            )
+        elif effects.get("reason"):
+            out_console.print(effects["reason"], highlight=False)
 
     emit(outcome.to_json(), as_json, render)
     if outcome.effects.get("error"):
@@ -202,3 +221,23 @@ def reject(
 ) -> None:
     """Reject a version; rejecting the champion hands the role back to the previous Approved version."""
     _decide(version, group, False, by, reason, as_json)
+
+
+@app.command("rollback")
+@handles_errors
+def rollback(
+    group: str = GROUP_OPTION,
+    endpoint: str = typer.Option("lakeml-churn", help="Endpoint to roll back."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Serve the Approved version before the one serving now (the registry is unchanged)."""
+    from ml_pipelines.serving.on_approval import rollback as roll_back
+
+    result = roll_back(load_settings(), group, endpoint)
+    emit(
+        result,
+        as_json,
+        lambda doc: out_console.print(
+            f"{doc['endpoint']}: {doc['rolled_back_from']} -> {doc['version']}", highlight=False
+        ),
+    )

@@ -54,27 +54,50 @@ def parse(event: Any) -> StateChange:
         raise UsageError(f"invalid model package state change event: {problems}") from None
 
 
-def handle(settings: Settings, event: Any, endpoint: str = PRODUCTION_ENDPOINT) -> dict[str, Any]:
-    from ml_pipelines.registry import model_registry
+def champion_hook(settings: Settings, endpoint: str = PRODUCTION_ENDPOINT) -> Any:
+    """The `on_champion` hook of `ml_pipelines.approval`: make the endpoint serve the group's champion.
+
+    Nothing is deployed when the champion is already serving, or when no Approved version is left (what
+    serves keeps serving). A failed deploy raises, and the previous version keeps serving."""
     from ml_pipelines.steps.deploy import default_deployer
 
+    def hook(champion: Any, changed: Any) -> dict[str, Any]:
+        if champion is None:
+            return {
+                "deployed": None,
+                "reason": f"no Approved version of {changed.group}; {endpoint} is unchanged",
+            }
+        current = serving_version(settings, endpoint)
+        if current == (champion.group, champion.version):
+            return {
+                "deployed": None,
+                "reason": f"{champion.group}/{champion.version} already serves on {endpoint}",
+            }
+        return {"deployed": default_deployer(settings).deploy(champion, endpoint).to_json()}
+
+    return hook
+
+
+def handle(settings: Settings, event: Any, endpoint: str = PRODUCTION_ENDPOINT) -> dict[str, Any]:
+    """React to a state change already made (e.g. in the SageMaker console): serve the champion."""
+    from ml_pipelines.approval import after_status_change
+    from ml_pipelines.registry import model_registry
+
     change = parse(event)
-    if change.status != "Approved":
+    registry = model_registry(settings)
+    version = registry.get(change.group, change.version)
+    if version.status != change.status:  # a late or replayed event: the registry is the truth
         return {
-            "action": "none",
-            "version": f"{change.group}/{change.version}",
-            "endpoint": endpoint,
-            "reason": f"status {change.status}: nothing to deploy; the serving version is unchanged",
+            "deployed": None,
+            "reason": f"event says {change.status} but the registry says {version.status}; ignored",
         }
-    version = model_registry(settings).get(change.group, change.version)
-    if version.status != "Approved":  # a late or replayed event must not deploy a version no longer approved
-        return {
-            "action": "none",
-            "version": f"{change.group}/{change.version}",
-            "endpoint": endpoint,
-            "reason": f"the registry says {version.status}; not deploying",
-        }
-    return default_deployer(settings).deploy(version, endpoint).to_json()
+    outcome = after_status_change(registry, version, on_champion=champion_hook(settings, endpoint))
+    if outcome.effects.get("error"):
+        raise LakemlError(
+            f"deploy after {change.group}/{change.version} became {change.status} failed: "
+            f"{outcome.effects['error']}"
+        )
+    return {**dict(outcome.effects), "champion": outcome.champion.version if outcome.champion else None}
 
 
 def serving_version(settings: Settings, endpoint: str = PRODUCTION_ENDPOINT) -> tuple[str, int] | None:

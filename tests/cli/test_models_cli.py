@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from ml_pipelines.registry import SqliteModelRegistry
+from tests.ml_pipelines.serving.conftest import train_model
 
 GROUP = "lakeml-churn"
 APPROVER = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "user.email", "GIT_CONFIG_VALUE_0": "ci@example.com"}
@@ -17,9 +18,10 @@ def registry(home: Path) -> SqliteModelRegistry:
     """Three pending versions of the default group, as the pipeline's register step leaves them."""
     registry = SqliteModelRegistry(home / "state.db")
     registry.create_group(GROUP)
-    for auc in (0.81, 0.83, 0.85):
+    for number, auc in enumerate((0.81, 0.83, 0.85), start=1):
+        train_model(home / "lake" / "models" / f"v{number}", seed=number)  # approving deploys it locally
         registry.register(
-            GROUP, f"s3://lake/models/{auc}/model.tar.gz", "lakeml:1", {"auc": auc}, {"git_sha": "abc"}
+            GROUP, f"s3://lakeml-lake/models/v{number}", "lakeml:1", {"auc": auc}, {"git_sha": "abc"}
         )
     return registry
 
@@ -38,6 +40,7 @@ def test_approve_records_who_when_why_and_makes_the_champion(lakeml, registry: S
     assert doc["event"]["reason"] == "AUC 0.83 beats the floor"
     assert (doc["event"]["from_status"], doc["event"]["to_status"]) == ("PendingManualApproval", "Approved")
     assert doc["champion"]["version"] == 2 and doc["champion_changed"] is True
+    assert doc["effects"]["deployed"]["version"] == f"{GROUP}/2"  # the local endpoint now serves it
     shown = lakeml("models", "show", "champion", "--json")
     assert shown.code == 0, shown
     assert shown.json["version"] == 2 and shown.json["champion"] is True
@@ -93,3 +96,26 @@ def test_a_decision_without_a_reason_is_refused(lakeml, registry: SqliteModelReg
     assert result.code == 2, result
     assert "--reason" in result.stderr
     assert registry.get(GROUP, 1).status == "PendingManualApproval"
+
+
+def test_approve_deploys_and_rollback_returns_to_the_previous_approved(
+    lakeml, registry: SqliteModelRegistry
+) -> None:
+    assert lakeml("models", "approve", "1", "--by", "alice", "--reason", "first").code == 0
+    approved = lakeml("models", "approve", "3", "--by", "alice", "--reason", "better")
+    assert "deployed lakeml-churn/3 to lakeml-churn" in approved.stdout, approved
+    rolled = lakeml("--json", "models", "rollback")
+    assert rolled.code == 0, rolled
+    assert (rolled.json["rolled_back_from"], rolled.json["version"]) == (f"{GROUP}/3", f"{GROUP}/1")
+
+
+def test_a_failed_deploy_keeps_the_decision_and_exits_1(
+    lakeml, registry: SqliteModelRegistry, home: Path
+) -> None:
+    import shutil
+
+    shutil.rmtree(home / "lake" / "models" / "v2")
+    result = lakeml("models", "approve", "2", "--by", "alice", "--reason", "ok")
+    assert result.code == 1, result
+    assert "previous version keeps serving" in result.stderr
+    assert registry.get(GROUP, 2).status == "Approved"

@@ -36,19 +36,36 @@ def approve(settings, registry, number):
     return handle(settings, state_change_event(GROUP, number, "Approved"))
 
 
-def test_approved_event_deploys_the_version(registry_with_versions):
+def test_approving_the_newest_version_deploys_it(registry_with_versions):
     settings, registry = registry_with_versions
     result = approve(settings, registry, 2)
-    assert result["version"] == f"{GROUP}/2"
+    assert result["deployed"]["version"] == f"{GROUP}/2" and result["champion"] == 2
     assert serving_version(settings) == (GROUP, 2)
 
 
-def test_rejected_or_pending_event_changes_nothing(registry_with_versions):
+def test_approving_an_older_version_keeps_the_champion_serving(registry_with_versions):
+    settings, registry = registry_with_versions
+    approve(settings, registry, 3)
+    result = approve(settings, registry, 1)
+    assert result["deployed"] is None and "already serves" in result["reason"]
+    assert serving_version(settings) == (GROUP, 3)
+
+
+def test_rejecting_the_champion_serves_the_previous_approved_version(registry_with_versions):
     settings, registry = registry_with_versions
     approve(settings, registry, 1)
-    registry.reject(GROUP, 3, by="tester", reason="worse on recent data")
-    result = handle(settings, state_change_event(GROUP, 3, "Rejected"))
-    assert result["action"] == "none"
+    approve(settings, registry, 2)
+    registry.reject(GROUP, 2, by="tester", reason="worse on recent data")
+    result = handle(settings, state_change_event(GROUP, 2, "Rejected"))
+    assert result["deployed"]["version"] == f"{GROUP}/1"
+    assert serving_version(settings) == (GROUP, 1)
+
+
+def test_rejecting_a_non_champion_changes_nothing(registry_with_versions):
+    settings, registry = registry_with_versions
+    approve(settings, registry, 1)
+    registry.reject(GROUP, 3, by="tester", reason="no")
+    assert handle(settings, state_change_event(GROUP, 3, "Rejected"))["deployed"] is None
     assert serving_version(settings) == (GROUP, 1)
 
 
@@ -56,7 +73,7 @@ def test_stale_approved_event_for_a_rejected_version_does_not_deploy(registry_wi
     settings, registry = registry_with_versions
     approve(settings, registry, 1)
     registry.reject(GROUP, 2, by="tester", reason="no")
-    assert handle(settings, state_change_event(GROUP, 2, "Approved"))["action"] == "none"
+    assert "ignored" in handle(settings, state_change_event(GROUP, 2, "Approved"))["reason"]
     assert serving_version(settings) == (GROUP, 1)
 
 
