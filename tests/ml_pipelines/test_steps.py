@@ -90,6 +90,7 @@ def chain(
     env = {"LAKEML_HOME": str(home)} if home else None
     evaluate = run_step("evaluate", eval_ml, *args, env=env)
     return {
+        "root": root,
         "split": json.loads((prep_ml / "processing" / "report" / "split.json").read_text()),
         "prep": prep_ml / "processing",
         "model_dir": train_ml / "model",
@@ -98,16 +99,6 @@ def chain(
         "evaluate_stdout": evaluate.stdout,
         "evaluation": json.loads((eval_ml / "processing" / "evaluation" / "evaluation.json").read_text()),
     }
-
-
-@pytest.fixture(scope="module")
-def good(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return chain(tmp_path_factory.mktemp("good"), shuffle_labels=False)
-
-
-@pytest.fixture(scope="module")
-def shuffled(tmp_path_factory: pytest.TempPathFactory, good: dict[str, Any]) -> dict[str, Any]:
-    return chain(tmp_path_factory.mktemp("shuffled"), shuffle_labels=True, champion=good["archive"])
 
 
 def test_prepare_splits_by_time_with_test_latest_and_no_overlap(good: dict[str, Any]) -> None:
@@ -238,3 +229,64 @@ def test_a_failing_step_writes_sagemakers_failure_file(tmp_path: Path) -> None:
     assert proc.returncode == 1
     failure = (tmp_path / "output" / "failure").read_text()
     assert "missing" in failure and "does not exist" in failure
+
+
+def test_ingest_features_puts_every_row_into_the_feature_group(tmp_path: Path, good: dict[str, Any]) -> None:
+    from lakeml.settings import load_settings
+    from ml_pipelines.feature_store import feature_store
+
+    home = tmp_path / "home"
+    gold = good["root"] / "gold" / "customer_features"
+    run_step(
+        "ingest_features",
+        tmp_path / "opt-ml",
+        "--input",
+        str(gold),
+        "--feature-group",
+        "customers-test",
+        env={"LAKEML_HOME": str(home)},
+    )
+    report = json.loads((tmp_path / "opt-ml" / "processing" / "report" / "ingest.json").read_text())
+    frame = read_frame(gold, "customer_features")
+    assert report["rows"] == report["records_written"] == len(frame)
+    assert report["record_identifier"] == "customer_id" and report["event_time"] == "snapshot_date"
+    record = feature_store(load_settings(home=home)).get_record("customers-test", 1)
+    assert record is not None
+    latest = frame[frame["customer_id"] == 1].sort_values("snapshot_date").iloc[-1]
+    assert record["tenure_days"] == latest["tenure_days"]  # online store keeps the latest snapshot
+
+
+def test_batch_inputs_writes_latest_snapshot_csv_and_the_champion(
+    tmp_path: Path, good: dict[str, Any]
+) -> None:
+    gold = good["root"] / "gold" / "customer_features"
+    run_step("batch_inputs", tmp_path, "--input", str(gold), "--champion-model", str(good["archive"]))
+    champion = json.loads((tmp_path / "processing" / "champion" / "champion.json").read_text())
+    frame = read_frame(gold, "customer_features")
+    latest = frame[pd.to_datetime(frame["snapshot_date"]) == pd.to_datetime(frame["snapshot_date"]).max()]
+    assert champion["model_data_url"] == str(good["archive"]) and champion["rows"] == len(latest)
+    lines = (tmp_path / "processing" / "features" / "features.csv").read_text().splitlines()
+    assert len(lines) == len(latest)
+    assert len(lines[0].split(",")) == 1 + len(training_spec().features)  # customer_id, then the features
+
+
+def test_batch_inputs_without_an_approved_champion_says_how_to_get_one(
+    tmp_path: Path, good: dict[str, Any]
+) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ml_pipelines.steps.batch_inputs",
+            "--input",
+            str(good["root"] / "gold"),
+            "--model-package-group",
+            "nothing-here",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "LAKEML_OPT_ML": str(tmp_path), "LAKEML_HOME": str(tmp_path / "home")},
+    )
+    assert proc.returncode != 0
+    assert "nothing-here" in (tmp_path / "output" / "failure").read_text()
