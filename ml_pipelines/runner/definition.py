@@ -84,7 +84,7 @@ STEP_FIELDS: dict[str, set[str]] = {
         "ModelLifeCycle",
     },
     "Model": {"PrimaryContainer", "Containers"},
-    "Transform": {"ModelName", "TransformInput", "TransformOutput", "Environment"},
+    "Transform": {"ModelName", "TransformInput", "TransformOutput", "Environment", "DataProcessing"},
     "Lambda": set(),  # arguments are the function's input
 }
 STEP_KEYS = {

@@ -82,6 +82,9 @@ class LocalRunner:
                     self._handler(arn, where)
             if step.type == "Transform":
                 self._transformer(where)
+                from ml_pipelines.serving.batch import check_data_processing
+
+                check_data_processing(step.arguments.get("DataProcessing") or {}, where)
             if step.type == "Processing" and not step.arguments.get("AppSpecification", {}).get(
                 "ContainerEntrypoint"
             ):
@@ -436,6 +439,7 @@ class LocalRunner:
             input_uri=arguments["TransformInput"]["DataSource"]["S3DataSource"]["S3Uri"],
             output_uri=output,
             content_type=arguments["TransformInput"].get("ContentType", "text/csv"),
+            data_processing=arguments.get("DataProcessing") or {},
         )
         return {
             "TransformJobName": name,
