@@ -9,6 +9,7 @@ from lakeml.cli import ingest as ingest_cli
 from lakeml.cli import models as models_cli
 from lakeml.cli import pipeline as pipeline_cli
 from lakeml.cli import run as run_cli
+from lakeml.cli import score as score_cli
 from lakeml.cli import serve as serve_cli
 from lakeml.cli import source as source_cli
 from lakeml.cli.output import state
@@ -38,6 +39,7 @@ app.add_typer(config_cli.app, name="config", help="Show the effective configurat
 app.add_typer(models_cli.app, name="models", help="Model registry: list, show, approve, reject versions.")
 app.add_typer(pipeline_cli.app, name="pipeline", help="SageMaker pipelines: definition, upsert/start (aws), local runs.")
 app.command("serve", help="Serve the approved model locally (SageMaker's /ping + /invocations).")(serve_cli.serve)
+score_cli.register(app)
 app.command("run", help="Run every stage end to end: source -> ingest -> transform -> ML.")(run_cli.run)
 
 if __name__ == "__main__":
