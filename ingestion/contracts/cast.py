@@ -72,21 +72,33 @@ def _cast_column(column: pa.ChunkedArray, target: pa.DataType) -> tuple[pa.Array
     if pa.types.is_string(source.type) or pa.types.is_large_string(source.type):
         source = pc.utf8_trim_whitespace(source)
     try:
-        return pc.cast(source, target, safe=True), np.zeros(len(source), dtype=bool)
+        cast = pc.cast(source, target, safe=True)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        pass
-    values: list[Any] = []
-    failed = np.zeros(len(source), dtype=bool)
-    for i, value in enumerate(source):
-        if not value.is_valid:
-            values.append(None)
-            continue
-        try:
-            values.append(value.cast(target, safe=True).as_py())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-            values.append(None)
-            failed[i] = True
-    return pa.array(values, type=target), failed
+        cast = None
+    if cast is None:
+        values: list[Any] = []
+        failed = np.zeros(len(source), dtype=bool)
+        for i, value in enumerate(source):
+            if not value.is_valid:
+                values.append(None)
+                continue
+            try:
+                values.append(value.cast(target, safe=True).as_py())
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+                values.append(None)
+                failed[i] = True
+        cast = pa.array(values, type=target)
+    else:
+        failed = np.zeros(len(source), dtype=bool)
+    if pa.types.is_floating(source.type) and pa.types.is_decimal(target):
+        # Arrow rounds float -> decimal silently (2.125 -> 2.12): a value that does not read back equal
+        # would land changed, so it fails instead.
+        changed = pc.fill_null(pc.not_equal(pc.cast(cast, source.type), source), False)
+        lost = changed.to_numpy(zero_copy_only=False) & ~failed
+        if lost.any():
+            failed = failed | lost
+            cast = pc.if_else(pa.array(lost), pa.nulls(len(cast), target), cast)
+    return cast, failed
 
 
 def _replace(batch: pa.Table, columns: dict[str, pa.Array]) -> pa.Table:

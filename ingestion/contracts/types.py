@@ -107,13 +107,13 @@ def family(t: pa.DataType) -> str:
 # canonical Arrow name, which is what the Arrow evaluator reads; the rest are the pandas/numpy dtypes the
 # same column has in the frame GX validates (`gx_frame`), so GX's own pandas check passes on it too.
 TYPE_LISTS: dict[str, list[str]] = {
-    "integer": ["int64", "Int64", "int8", "int16", "int32", "uint8", "uint16", "uint32", "uint64"],
+    "integer": ["int64", "Int64Dtype", "int8", "int16", "int32", "uint8", "uint16", "uint32", "uint64"],
     "decimal": ["decimal128", "float64"],  # GX's pandas engine has no decimal dtype: gx_frame uses float64
-    "float": ["float64", "Float64", "float32"],
+    "float": ["float64", "Float64Dtype", "float32"],
     "string": ["string", "str"],
     "timestamp": ["timestamp", "datetime64[us]", "datetime64[ns]", "datetime64[ms]", "datetime64[s]"],
     "timestamp_tz": ["timestamp_tz", "DatetimeTZDtype"],
-    "boolean": ["bool", "boolean"],
+    "boolean": ["bool", "BooleanDtype"],
     "date": ["date32", "date"],
     "time": ["time64", "time"],
     "binary": ["binary", "bytes"],
