@@ -56,10 +56,57 @@ def ingest_stage(settings: Settings, progress: ProgressFn) -> dict[str, Any]:
     return {**report, "summary": f"landed {landed:,} rows, quarantined {quarantined:,}"}
 
 
+def _evaluation(settings: Settings, record: dict[str, Any]) -> dict[str, Any]:
+    """The evaluation.json the execution's evaluate step wrote (empty when it did not run)."""
+    import json
+    from pathlib import Path
+
+    from ml_pipelines.runner.config import RunnerConfig
+
+    config = RunnerConfig.from_settings(settings)
+    for step in record["steps"]:
+        outputs = (step.get("properties") or {}).get("ProcessingOutputConfig", {}).get("Outputs", {})
+        for output in outputs.values():
+            path = Path(config.local_path(output["S3Output"]["S3Uri"])) / "evaluation.json"
+            if path.is_file():
+                return dict(json.loads(path.read_text()))
+    return {}
+
+
+def train_stage(settings: Settings, progress: ProgressFn) -> dict[str, Any]:
+    """Run the SageMaker training pipeline's definition JSON with the local runner (`lakeml pipeline run`).
+
+    A FailStep (the challenger missed a gate) is a normal outcome — nothing new is registered and the
+    summary says why; any other failed step fails the stage."""
+    from lakeml.cli.pipeline_local import run_local, summary
+    from ml_pipelines.pipeline import definition_for
+
+    record = run_local(settings, definition_for(settings), {}, quiet=True)
+    document = summary(record)
+    if record["status"] != "Succeeded" and not record.get("failed_by_fail_step"):
+        raise LakemlError(
+            f"step {record.get('failed_step')} failed: {record.get('failure_reason')} — see "
+            f"`lakeml pipeline logs {record['execution_id']} {record.get('failed_step')}`"
+        )
+    evaluation = _evaluation(settings, record)
+    auc = (evaluation.get("metrics", {}).get("auc") or {}).get("value")
+    champion = ((evaluation.get("champion") or {}).get("auc") or {}).get("value")
+    document.update(auc=auc, champion_auc=champion)
+    scores = f"test AUC {auc:.3f}" if auc is not None else "no evaluation"
+    scores += f" vs champion {champion:.3f}" if champion is not None else " (no champion yet)"
+    if document.get("registered"):
+        r = document["registered"]
+        outcome = f"registered {r['group']} version {r['version']} ({r['status']})"
+    else:
+        outcome = f"nothing registered: {record.get('failure_reason')}"
+    return {**document, "summary": f"{scores}; {outcome}"}
+
+
 def stages(settings: Settings) -> list[Stage]:
     found = [
         Stage("source", "local Snowflake with churn data", source_stage),
         Stage("ingest", "Snowflake -> bronze, exactly once", ingest_stage),
+        Stage("train", "SageMaker training pipeline, run locally", train_stage),
     ]
     if settings.env != "local":
         found = [s for s in found if s.name != "source"]

@@ -37,5 +37,16 @@ def run(as_json: bool = JSON_OPTION) -> None:
             table.add_row(name, doc.get("summary", ""), f"{doc['seconds']:.1f}")
         out_console.print(table)
         out_console.print(f"state: {docs['home']}")
+        registered = (docs["stages"].get("train") or {}).get("registered")
+        if registered:
+            out_console.print(
+                "\nnext:\n"
+                f"  lakeml models show {registered['version']}            # metrics, lineage\n"
+                f"  lakeml models approve {registered['version']} --reason 'beats the champion'   # deploys it locally\n"
+                "  lakeml serve                       # http://127.0.0.1:8080/invocations\n"
+                "  lakeml pipeline graph              # the run's DAG as an HTML page",
+                highlight=False,
+                markup=False,
+            )
 
     emit({"status": "Succeeded", "home": str(settings.home), "stages": documents}, as_json, render)
