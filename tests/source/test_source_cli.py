@@ -1,0 +1,116 @@
+"""`lakeml source …` as a user meets it: usage errors, status shape, server lifecycle, isolation."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.xdist_group("source-cli")
+
+TINY = ("--customers", "200", "--days", "30")
+
+
+def _state(home):
+    return json.loads((home / "run" / "fakesnow.json").read_text())
+
+
+def _alive(pid: int) -> bool:
+    """Running (a killed server whose parent CLI already exited may linger as a zombie until reaped)."""
+    import psutil
+
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_negative_customers_exits_2_naming_the_flag(lakeml):
+    result = lakeml("source", "seed", "--customers", "-3")
+    assert result.code == 2, result
+    assert "--customers" in result.stderr
+
+
+def test_status_json_shape(lakeml):
+    result = lakeml("--json", "source", "status")
+    assert result.code == 0, result
+    doc = result.json
+    assert doc["tables"] == {
+        "CUSTOMERS": 0,
+        "PRODUCTS": 0,
+        "ORDERS": 0,
+        "ORDER_ITEMS": 0,
+        "SUPPORT_TICKETS": 0,
+    }
+    assert doc["server"]["host"] == "127.0.0.1"
+    assert isinstance(doc["server"]["port"], int) and isinstance(doc["server"]["pid"], int)
+
+
+def test_seed_twice_exits_2_with_advice_and_reset_allows_a_new_seed(lakeml):
+    first = lakeml("--json", "source", "seed", *TINY)
+    assert first.code == 0, first
+    again = lakeml("--json", "source", "seed", *TINY)
+    assert again.code == 2, again
+    assert "lakeml source reset --yes" in again.json["error"]
+    assert "lakeml source advance" in again.json["error"]
+    assert lakeml("--json", "source", "reset", "--yes").code == 0
+    assert sum(lakeml("--json", "source", "status").json["tables"].values()) == 0
+    second = lakeml("--json", "source", "seed", *TINY)
+    assert second.code == 0, second
+    assert second.json["tables"] == first.json["tables"]
+
+
+def test_advance_and_drift_on_an_empty_source_ask_to_seed_first(lakeml):
+    for command in (("advance", "--days", "3"), ("drift",)):
+        result = lakeml("--json", "source", *command)
+        assert result.code == 2, result
+        assert "lakeml source seed" in result.json["error"]
+
+
+def test_stale_pid_file_is_detected_and_replaced(lakeml, home):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (home / "run").mkdir(parents=True, exist_ok=True)
+    (home / "run" / "fakesnow.json").write_text(
+        json.dumps({"pid": dead.pid, "host": "127.0.0.1", "port": 9, "db_path": str(home / "source")})
+    )
+    result = lakeml("--json", "source", "status")
+    assert result.code == 0, result
+    assert result.json["server"]["pid"] != dead.pid
+    assert _state(home)["pid"] == result.json["server"]["pid"]
+    assert _alive(result.json["server"]["pid"])
+
+
+def test_stop_is_clean_and_data_survives_a_restart(lakeml, home):
+    seeded = lakeml("--json", "source", "seed", *TINY)
+    assert seeded.code == 0, seeded
+    pid = _state(home)["pid"]
+    stopped = lakeml("--json", "source", "stop")
+    assert stopped.code == 0, stopped
+    assert stopped.json["stopped"] is True and stopped.json["server"]["pid"] == pid
+    assert not _alive(pid)
+    assert not (home / "run" / "fakesnow.json").exists()
+    assert lakeml("--json", "source", "stop").json["stopped"] is False
+    restarted = lakeml("--json", "source", "status")
+    assert restarted.json["server"]["pid"] != pid
+    assert restarted.json["tables"] == seeded.json["tables"]
+
+
+def test_two_homes_get_two_servers_and_never_see_each_others_data(lakeml, tmp_path):
+    other = tmp_path / "other-home"
+    try:
+        seeded = lakeml("--json", "source", "seed", *TINY)
+        assert seeded.code == 0, seeded
+        theirs = lakeml("--json", "source", "status", env={"LAKEML_HOME": str(other)})
+        assert theirs.code == 0, theirs
+        ours = lakeml("--json", "source", "status")
+        assert sum(theirs.json["tables"].values()) == 0
+        assert ours.json["tables"] == seeded.json["tables"]
+        assert theirs.json["server"]["port"] != ours.json["server"]["port"]
+        assert theirs.json["server"]["pid"] != ours.json["server"]["pid"]
+    finally:
+        from tests.conftest import stop_local_servers
+
+        stop_local_servers(other)
