@@ -12,6 +12,8 @@ not at all. Each part is encoded in memory (bounded by `part_rows`), hashed, and
 
 `LAKEML_FAULT_AT=<boundary>:<n>` (test-only) SIGKILLs this process the n-th time it reaches a write
 boundary; the crash-sweep test uses it to prove that a crash at any point loses and duplicates nothing.
+`LAKEML_FAULT_AT=<boundary>:wait=<file>` pauses there until the file exists (to stage a race in tests).
+Never set either in production.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ import json
 import os
 import signal
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -62,6 +66,11 @@ def fault_point(boundary: str) -> None:
         return
     name, _, nth = spec.partition(":")
     if name != boundary:
+        return
+    if nth.startswith("wait="):  # test-only pause: hold here until the named file exists (max 120 s)
+        flag, deadline = Path(nth.removeprefix("wait=")), time.monotonic() + 120
+        while not flag.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
         return
     with _fault_lock:
         _fault_seen[boundary] += 1

@@ -127,12 +127,16 @@ def test_committed_suites_load_in_great_expectations(gx: Any) -> None:
 
 def test_customers_email_edges_are_judged_like_python_re(gx: Any) -> None:
     batch = batch_with_every_bad_class(CUSTOMERS)
-    exp_mask = next(
-        mask
+    masks = {
+        exp.type: set(np.flatnonzero(mask.to_numpy(zero_copy_only=False)).tolist())
         for exp, _, mask in compiled_suite("CUSTOMERS").masks(batch, {"now": NOW})
-        if exp.type == "expect_column_values_to_match_regex"
-    )
+        if exp.column == "EMAIL"
+    }
     emails = batch.column("EMAIL").to_pylist()
-    failing = {emails[i] for i in np.flatnonzero(exp_mask.to_numpy(zero_copy_only=False))}
-    assert "ann@example.com\n" not in failing  # GX (Python re) accepts it; we agree
-    assert {"ann@example.com\n\n", "\nann@example.com", "ünal@example.com", "", "ann@@example.com"} <= failing
+    pattern = {emails[i] for i in masks["expect_column_values_to_match_regex"]}
+    forbidden = {emails[i] for i in masks["expect_column_values_to_not_match_regex"]}
+    assert "ann@example.com\n" not in pattern  # Python's `$` (GX) lets a final newline through ...
+    assert "ann@example.com\n" in forbidden  # ... so the forbidden-character check catches it
+    assert {"ann@example.com\n\n", "\nann@example.com", "", "ann@@example.com", "ann@example.c"} <= pattern
+    assert {"ünal@example.com", "ann@exämple.com", " ann@example.com"} <= pattern & forbidden
+    assert "o'brien@example.ie" not in pattern | forbidden

@@ -1,0 +1,120 @@
+"""Plumbing for ingestion tests: a small source built with SQL through the real connector, and a sources
+file per test. Assertions stay in the tests."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lakeml.source.schema import CUSTOMERS, ORDERS
+
+T0 = datetime(2025, 3, 1, 8, 0, 0)
+
+
+class Source:
+    """Direct SQL access to the local source of one LAKEML_HOME (tables ORDERS and CUSTOMERS)."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.next_order = 1
+        self.next_customer = 1
+
+    def sql(self, text: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        with self.conn.cursor() as cur:
+            cur.execute(text, params or {})
+            try:
+                return cur.fetchall()
+            except Exception:
+                return []
+
+    def create(self) -> None:
+        self.sql("CREATE DATABASE IF NOT EXISTS RETAIL")
+        self.sql("CREATE SCHEMA IF NOT EXISTS RETAIL.RAW")
+        self.sql(ORDERS.ddl("RETAIL.RAW.ORDERS"))
+        self.sql(CUSTOMERS.ddl("RETAIL.RAW.CUSTOMERS"))
+
+    def add_orders(self, n: int, updated_at: datetime, spread_minutes: int = 60) -> list[int]:
+        """n good orders with UPDATED_AT spread over `spread_minutes` ending at `updated_at`."""
+        first = self.next_order
+        self.sql(
+            "INSERT INTO RETAIL.RAW.ORDERS SELECT %(first)s + seq4(), 1 + seq4() %% 7, %(ts)s, 'web', 'placed', "
+            "2, 20.50, 0.50, 20.00, dateadd(minute, -(seq4() %% %(spread)s), %(ts)s) "
+            "FROM table(generator(rowcount=>%(n)s))",
+            {"first": first, "ts": updated_at, "spread": spread_minutes, "n": n},
+        )
+        self.next_order += n
+        return list(range(first, first + n))
+
+    def add_order(self, order_id: int, updated_at: datetime, net: str = "20.00") -> None:
+        self.sql(
+            "INSERT INTO RETAIL.RAW.ORDERS (ORDER_ID, CUSTOMER_ID, ORDER_TS, CHANNEL, STATUS, ITEM_COUNT, "
+            "GROSS_AMOUNT, DISCOUNT_AMOUNT, NET_AMOUNT, UPDATED_AT) VALUES (%(id)s, 1, %(ts)s, 'web', 'placed', "
+            f"2, 20.50, 0.50, {net}, %(ts)s)",
+            {"id": order_id, "ts": updated_at},
+        )
+
+    def add_customers(self, n: int, updated_at: datetime) -> list[int]:
+        first = self.next_customer
+        self.sql(
+            "INSERT INTO RETAIL.RAW.CUSTOMERS SELECT %(first)s + seq4(), 'c' || seq4() || '@example.com', "
+            "'Ann', 'Lee', 1980, '2024-01-01'::timestamp, 'web', 'north', 'gold', true, "
+            "dateadd(second, -(seq4() %% 600), %(ts)s) FROM table(generator(rowcount=>%(n)s))",
+            {"first": first, "ts": updated_at, "n": n},
+        )
+        self.next_customer += n
+        return list(range(first, first + n))
+
+    def touch_orders(self, ids: list[int], updated_at: datetime) -> None:
+        self.sql(
+            f"UPDATE RETAIL.RAW.ORDERS SET STATUS = 'shipped', UPDATED_AT = %(ts)s WHERE ORDER_ID IN "
+            f"({', '.join(str(int(i)) for i in ids)})",
+            {"ts": updated_at},
+        )
+
+    def duplicate_order(self, order_id: int) -> None:
+        """An exact extra copy of a row (a double insert)."""
+        self.sql(
+            "INSERT INTO RETAIL.RAW.ORDERS SELECT * FROM RETAIL.RAW.ORDERS WHERE ORDER_ID = %(id)s",
+            {"id": order_id},
+        )
+
+
+@pytest.fixture
+def sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
+    """Write an ingestion sources file for this test and point LAKEML_INGEST_SOURCES at it."""
+
+    def write(text: str | None = None, **defaults: Any) -> Path:
+        options = {"lag_seconds": 0, "contract": False, **defaults}
+        body = text or "tables:\n  ORDERS: {}\n  CUSTOMERS: {}\n"
+        lines = "\n".join(
+            f"  {k}: {str(v).lower() if isinstance(v, bool) else v}" for k, v in options.items()
+        )
+        path = tmp_path / "sources.yml"
+        path.write_text(f"defaults:\n{lines}\n" + textwrap.dedent(body))
+        monkeypatch.setenv("LAKEML_INGEST_SOURCES", str(path))
+        return path
+
+    write()
+    return write
+
+
+@pytest.fixture
+def source(home: Path) -> Iterator[Source]:
+    """The local source of this test's home with empty ORDERS and CUSTOMERS tables."""
+    from lakeml.settings import load_settings
+    from lakeml.source.connection import connect
+
+    conn = connect(load_settings())
+    src = Source(conn)
+    src.create()
+    yield src
+    conn.close()
+
+
+def at(minutes: int) -> datetime:
+    return T0 + timedelta(minutes=minutes)
