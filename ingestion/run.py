@@ -143,16 +143,12 @@ def ingest(
         except (LakemlError, OSError) as exc:  # OSError: storage failed after retries
             failures.append(f"{table.name}: {exc}")
             mode = "backfill" if until else "full_refresh" if full_refresh else "incremental"
-            runs.append(
-                RunSummary(
-                    table=table.name,
-                    run_id=getattr(exc, "run_id", None),
-                    mode=mode,
-                    status="failed",
-                    error=str(exc),
-                    seconds=round(time.monotonic() - started, 3),
-                )
+            summary = getattr(exc, "summary", None) or RunSummary(
+                table=table.name, run_id=None, mode=mode, status="failed"
             )
+            summary.status, summary.error = "failed", str(exc)
+            summary.seconds = round(time.monotonic() - started, 3)
+            runs.append(summary)
     report = IngestReport(runs=runs)
     if failures:
         raise IngestFailed("; ".join(failures), report)
@@ -215,8 +211,9 @@ def _run_table(
         window = Window(table.name, low, high, mode, current.run_id if current else None)
     try:
         _land(ctx, table, window, current, summary)
-    except LakemlError as exc:
-        exc.run_id = window.run_id  # type: ignore[attr-defined]
+    except (LakemlError, OSError) as exc:
+        summary.run_id = window.run_id
+        exc.summary = summary  # type: ignore[attr-defined]
         raise
     summary.seconds = round(time.monotonic() - started, 3)
     return summary
