@@ -93,7 +93,9 @@ def split(suite: CompiledSuite, batch: pa.Table, params: dict[str, Any]) -> Cont
             continue
         values = batch.column(exp.column).take(bad_rows.take(pa.array(hits))).to_pylist()
         for position, value in zip(hits.tolist(), values, strict=True):
-            reasons[position].append(f"{exp.reason}: {rule.detail(exp, value, params)}")
+            reason = f"{exp.reason}: {rule.detail(exp, value, params)}"
+            if reason not in reasons[position]:  # two checks of one rule (email) say it once
+                reasons[position].append(reason)
     good = batch.filter(pc.invert(failing))
     quarantined = _with_reasons(batch.take(bad_rows), reasons)
     return ContractResult(good=good, quarantined=quarantined)

@@ -162,6 +162,10 @@ def _match_regex_fails(exp: Expectation, col: Column, params: Params) -> Any:
     return pc.fill_null(pc.invert(matches), False)
 
 
+def _not_match_regex_fails(exp: Expectation, col: Column, params: Params) -> Any:
+    return pc.fill_null(pc.match_substring_regex(col, _re2_pattern(exp.arg("regex", params), exp)), False)
+
+
 def _not_null_detail(exp: Expectation, value: Any, params: Params) -> str:
     return f"{exp.column} is null"
 
@@ -191,6 +195,7 @@ ROW_EVALUATORS: dict[str, RowRule] = {
     "expect_column_values_to_be_in_set": RowRule(_in_set_fails, _in_set_detail),
     "expect_column_values_to_be_between": RowRule(_between_fails, _between_detail),
     "expect_column_values_to_match_regex": RowRule(_match_regex_fails, _match_regex_detail),
+    "expect_column_values_to_not_match_regex": RowRule(_not_match_regex_fails, _match_regex_detail),
 }
 
 

@@ -119,6 +119,8 @@ def _bad_value(exp: Expectation, t: pa.DataType, now: datetime) -> Any:
         return "not_a_" + exp.column.lower()
     if exp.type == "expect_column_values_to_match_regex":
         return "foo@"
+    if exp.type == "expect_column_values_to_not_match_regex":
+        return "foo@example.com\n"
     if exp.type == "expect_column_values_to_be_between":
         if exp.kwargs.get("max_value") is not None:
             return now.replace(tzinfo=None) + timedelta(days=5 * 365)

@@ -18,7 +18,8 @@ What the schema says and the expectation it becomes (nothing is written per tabl
   else `below_minimum`);
 * every timestamp column (the event time, UPDATED_AT, …) -> `expect_column_values_to_be_between(
   max_value={"$PARAMETER": "now"})` (`future_timestamp`); `now` is supplied per validation;
-* a column named EMAIL -> `expect_column_values_to_match_regex` (`malformed_email`).
+* a column named EMAIL -> `expect_column_values_to_match_regex` and `…_to_not_match_regex` (forbidden
+  characters, e.g. a trailing newline Python's `$` lets through) (`malformed_email`).
 
 Each expectation's `meta.reason` is the short code a failing row's quarantine reason starts with.
 """
@@ -38,6 +39,9 @@ SUITES_DIR = Path(__file__).resolve().parent / "suites"
 NOW_PARAMETER = "now"
 # ASCII-only classes so Python's `re` (GX on pandas) and RE2 (pyarrow) agree on every string.
 EMAIL_REGEX = r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"
+# Python's `$` also matches before a final newline (so GX would pass "a@b.co\n"); RE2 has no `\Z` and
+# Python no `\z`, so a second, unanchored check refuses any character an address cannot hold.
+EMAIL_FORBIDDEN_REGEX = r"[^A-Za-z0-9._%+'@-]"
 EMAIL_COLUMNS = frozenset({"EMAIL"})
 
 
@@ -104,6 +108,13 @@ def build_suite(table: Table) -> dict[str, Any]:
                 _expectation(
                     "expect_column_values_to_match_regex",
                     {"column": name, "regex": EMAIL_REGEX},
+                    "malformed_email",
+                )
+            )
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_not_match_regex",
+                    {"column": name, "regex": EMAIL_FORBIDDEN_REGEX},
                     "malformed_email",
                 )
             )

@@ -113,7 +113,15 @@ def test_aware_now_is_compared_in_utc() -> None:
 
 
 def test_malformed_email_is_caught_and_good_emails_pass() -> None:
-    emails = ["foo@", "ann.lee+shop@mail.example.co", "no-at-sign.com", "a@b.c", "x y@z.com", None, "bob@example.com\n"]
+    emails = [
+        "foo@",
+        "ann.lee+shop@mail.example.co",
+        "no-at-sign.com",
+        "a@b.c",
+        "x y@z.com",
+        None,
+        "bob@example.com\n",
+    ]
     batch = valid_batch(CUSTOMERS, len(emails), now=NOW)
     batch = batch.set_column(1, "EMAIL", pa.array(emails, pa.string()))
     result = check_batch(CUSTOMERS, batch, now=NOW)
@@ -344,6 +352,7 @@ def test_suite_is_derived_from_the_schema_for_a_new_table() -> None:
     codes = [(exp.column, exp.reason) for exp, _ in suite.row_checks]
     assert codes == [
         ("EVENT_ID", "null_primary_key"),
+        ("EMAIL", "malformed_email"),
         ("EMAIL", "malformed_email"),
         ("POINTS", "below_minimum"),
         ("KIND", "unknown_enum"),
