@@ -12,6 +12,24 @@ import signal
 import sys
 
 
+def _keep_null_timestamps() -> None:
+    """fakesnow 0.12 sends NULL timestamps as epoch 0 (its Arrow struct has no validity mask), so a NULL
+    RESOLVED_AT would reach bronze as 1970-01-01. Real Snowflake sends NULL: give the struct the mask."""
+    import pyarrow as pa
+    from fakesnow import arrow
+
+    original = arrow.timestamp_to_sf_struct
+
+    def with_nulls(ts: pa.Array | pa.ChunkedArray) -> pa.Array:
+        struct = original(ts)
+        array = ts.combine_chunks() if isinstance(ts, pa.ChunkedArray) else ts
+        if array.null_count == 0:
+            return struct
+        return pa.StructArray.from_arrays(struct.flatten(), fields=list(struct.type), mask=array.is_null())
+
+    arrow.timestamp_to_sf_struct = with_nulls
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db-path", required=True)
@@ -25,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     from fakesnow.instance import FakeSnow
 
     # `fakesnow.server` is also a function in fakesnow's __init__; import the module by name.
+    _keep_null_timestamps()
     fakesnow_server = importlib.import_module("fakesnow.server")
     fakesnow_server.shared_fs = FakeSnow(db_path=args.db_path)  # type: ignore[attr-defined]
     server = uvicorn.Server(
