@@ -92,8 +92,9 @@ def split(suite: CompiledSuite, batch: pa.Table, params: dict[str, Any]) -> Cont
         if hits.size == 0:
             continue
         values = batch.column(exp.column).take(bad_rows.take(pa.array(hits))).to_pylist()
+        detail, code = rule.detail(exp, params), exp.reason
         for position, value in zip(hits.tolist(), values, strict=True):
-            reason = f"{exp.reason}: {rule.detail(exp, value, params)}"
+            reason = f"{code}: {detail(value)}"
             if reason not in reasons[position]:  # two checks of one rule (email) say it once
                 reasons[position].append(reason)
     good = batch.filter(pc.invert(failing))

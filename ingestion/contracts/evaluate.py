@@ -38,6 +38,7 @@ from lakeml.errors import LakemlError
 
 Params = Mapping[str, Any]
 Column: TypeAlias = pa.ChunkedArray | pa.Array
+Detail: TypeAlias = Callable[[Any], str]
 
 
 class ContractError(LakemlError):
@@ -86,10 +87,11 @@ class SchemaProblem:
 
 @dataclass(frozen=True)
 class RowRule:
-    """A row evaluator: `fails` -> mask of failing rows (no nulls); `detail` -> text for one failing value."""
+    """A row evaluator: `fails` -> mask of failing rows (no nulls); `detail` -> the formatter of a failing
+    value's text (arguments resolved once)."""
 
     fails: Callable[[Expectation, Column, Params], pa.ChunkedArray | pa.Array]
-    detail: Callable[[Expectation, Any, Params], str]
+    detail: Callable[[Expectation, Params], Detail]
 
 
 SchemaRule = Callable[[Expectation, pa.Schema], list[SchemaProblem]]
@@ -166,28 +168,38 @@ def _not_match_regex_fails(exp: Expectation, col: Column, params: Params) -> Any
     return pc.fill_null(pc.match_substring_regex(col, _re2_pattern(exp.arg("regex", params), exp)), False)
 
 
-def _not_null_detail(exp: Expectation, value: Any, params: Params) -> str:
-    return f"{exp.column} is null"
+# Detail makers resolve an expectation's arguments once per batch and return the formatter of one value:
+# only failing rows are formatted, but a batch can hold many.
 
 
-def _in_set_detail(exp: Expectation, value: Any, params: Params) -> str:
+def _not_null_detail(exp: Expectation, params: Params) -> Detail:
+    text = f"{exp.column} is null"
+    return lambda value: text
+
+
+def _in_set_detail(exp: Expectation, params: Params) -> Detail:
     allowed = ", ".join(str(v) for v in exp.arg("value_set", params))
-    return f"{exp.column}={_show(value)} not in [{allowed}]"
+    return lambda value: f"{exp.column}={_show(value)} not in [{allowed}]"
 
 
-def _between_detail(exp: Expectation, value: Any, params: Params) -> str:
+def _between_detail(exp: Expectation, params: Params) -> Detail:
     low, high = exp.arg("min_value", params), exp.arg("max_value", params)
-    shown = f"{exp.column}={_show(value)}"
-    if low is not None and (value < low if not exp.kwargs.get("strict_min") else value <= low):
-        return f"{shown} {'<' if not exp.kwargs.get('strict_min') else '<='} {_show(low)}"
+    strict_min, strict_max = bool(exp.kwargs.get("strict_min")), bool(exp.kwargs.get("strict_max"))
+    below = f"{'<=' if strict_min else '<'} {_show(low)}"
     if isinstance(exp.kwargs.get("max_value"), dict):  # a suite parameter: name it ("after now (…)")
-        name = exp.kwargs["max_value"]["$PARAMETER"]
-        return f"{shown} after {name} ({_show(high)})"
-    return f"{shown} {'>' if not exp.kwargs.get('strict_max') else '>='} {_show(high)}"
+        above = f"after {exp.kwargs['max_value']['$PARAMETER']} ({_show(high)})"
+    else:
+        above = f"{'>=' if strict_max else '>'} {_show(high)}"
+
+    def detail(value: Any) -> str:
+        too_low = low is not None and (value <= low if strict_min else value < low)
+        return f"{exp.column}={_show(value)} {below if too_low else above}"
+
+    return detail
 
 
-def _match_regex_detail(exp: Expectation, value: Any, params: Params) -> str:
-    return f"{exp.column}={_show(value)}"
+def _match_regex_detail(exp: Expectation, params: Params) -> Detail:
+    return lambda value: f"{exp.column}={_show(value)}"
 
 
 ROW_EVALUATORS: dict[str, RowRule] = {
