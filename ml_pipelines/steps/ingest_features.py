@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.since:
         keep = dates >= pd.Timestamp(args.since)
         frame, dates = frame[keep], dates[keep]
+    # dbt partitions gold by snapshot date, so the column comes back from the folder names as text.
+    frame[spec.event_time_column] = dates.dt.date
     if frame[spec.id_column].isna().any():
         raise LakemlError(
             f"customer_features has rows without {spec.id_column}; gold tests should stop those"

@@ -95,9 +95,24 @@ def gold_frames(
 
 
 def write_gold(folder: Path, **kwargs: object) -> Path:
-    """Write both tables as Parquet folders under `folder` (the InputDataUri layout); return `folder`."""
+    """Write both tables under `folder` the way dbt-spark lays them out: Hive partitions by snapshot date
+    (`snapshot_date=YYYY-MM-DD/part-….snappy.parquet`, the column itself only in the folder name) and
+    Spark's `_SUCCESS` marker. Returns `folder` (the InputDataUri layout)."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
     features, training = gold_frames(**kwargs)  # type: ignore[arg-type]
     for name, frame in (("customer_features", features), ("churn_training_set", training)):
-        (folder / name).mkdir(parents=True, exist_ok=True)
-        frame.to_parquet(folder / name / "part-00000.parquet", index=False)
+        target = folder / name
+        frame = frame.assign(snapshot_date=frame["snapshot_date"].astype(str))
+        ds.write_dataset(
+            pa.Table.from_pandas(frame, preserve_index=False),
+            target,
+            format="parquet",
+            partitioning=["snapshot_date"],
+            partitioning_flavor="hive",
+            basename_template="part-{i}-c000.snappy.parquet",
+            existing_data_behavior="overwrite_or_ignore",
+        )
+        (target / "_SUCCESS").write_text("")
     return folder
