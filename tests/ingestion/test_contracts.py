@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pyarrow as pa
@@ -360,16 +360,10 @@ def test_suite_is_derived_from_the_schema_for_a_new_table() -> None:
         ("UPDATED_AT", "null_required"),
         ("UPDATED_AT", "future_timestamp"),
     ]
-    batch = pa.table(
-        {
-            "EVENT_ID": pa.array([1, 2], pa.int64()),
-            "EMAIL": ["a@b.co", "nope"],
-            "POINTS": pa.array([Decimal("-0.5"), Decimal("-0.6")], pa.decimal128(8, 1)),
-            "KIND": ["earn", "burn"],
-            "SEEN_AT": pa.array([datetime(2026, 1, 1, tzinfo=UTC)] * 2, pa.timestamp("us", tz="UTC")),
-            "UPDATED_AT": pa.array([NOW, NOW], pa.timestamp("us")),
-        }
-    )
+    batch = valid_batch(table, 2, now=NOW).drop_columns(["EMAIL", "POINTS"])
+    batch = batch.add_column(1, "EMAIL", pa.array(["a@b.co", "nope"]))
+    batch = batch.add_column(2, "POINTS", pa.array([Decimal("-0.5"), Decimal("-0.6")], pa.decimal128(8, 1)))
+    assert batch.schema.field("SEEN_AT").type == pa.timestamp("us", tz="UTC")
     result = split(suite, batch, {"now": NOW})
     assert result.quarantined.column(REASONS).to_pylist() == [
         ["malformed_email: EMAIL='nope'", "below_minimum: POINTS=-0.6 < -0.5"]

@@ -176,7 +176,7 @@ def invoke(deployment: Lambda, capsys: pytest.CaptureFixture[str], caplog: pytes
         # The handler bound sys.stdout at import (collection) time; pytest swaps it per phase. Assign,
         # not setStream(): that would flush the old, already closed capture stream.
         stream_handler.stream = sys.stdout  # type: ignore[attr-defined]
-        return module.handler(event, FakeLambdaContext())  # type: ignore[arg-type]
+        return module.handler(event, FakeLambdaContext())
 
     yield call
     stream_handler.stream = original  # type: ignore[attr-defined]

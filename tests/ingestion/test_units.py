@@ -1,0 +1,218 @@
+"""The pure parts of ingestion, without a source: chunking, set checks, run ids, SQL, config, recovery."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from ingestion import run as run_module
+from ingestion.config import load_sources
+from ingestion.extract import Stream, Window, arrow_type, select_sql
+from ingestion.landing import manifest_path, read_manifests, write_manifest
+from ingestion.retry import is_transient
+from ingestion.unload import unload_sql
+from ingestion.watermarks import SqliteWatermarkStore, Watermark
+from lakeml.errors import UsageError
+from lakeml.lake import LakeFS
+
+T = datetime(2025, 5, 1, 12, 0)
+SCHEMA = pa.schema([("ORDER_ID", pa.int64()), ("UPDATED_AT", pa.timestamp("us"))])
+
+
+def orders_config(tmp_path: Path, **options: Any):
+    path = tmp_path / "sources.yml"
+    opts = "".join(f"\n    {k}: {v}" for k, v in options.items())
+    path.write_text(f"tables:\n  ORDERS:{opts or ' {}'}\n")
+    return load_sources(path).table("ORDERS")
+
+
+def batch(ids: list[int], minutes: list[int]) -> pa.Table:
+    return pa.table(
+        {"ORDER_ID": pa.array(ids, pa.int64()), "UPDATED_AT": [T + timedelta(minutes=m) for m in minutes]},
+        schema=SCHEMA,
+    )
+
+
+class FakeCursor:
+    def __init__(self, batches: list[pa.Table]) -> None:
+        self.batches = batches
+        self.description = [
+            SimpleNamespace(name="ORDER_ID", type_code=0, precision=38, scale=0),
+            SimpleNamespace(name="UPDATED_AT", type_code=8, precision=0, scale=9),
+        ]
+        self.closed = False
+
+    def execute(self, sql: str, params: dict[str, Any]) -> None:
+        self.sql, self.params = sql, params
+
+    def fetch_arrow_batches(self):
+        yield from self.batches
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_stream_recuts_any_connector_batches_into_fixed_chunks(tmp_path):
+    table = orders_config(tmp_path, chunk_rows=4)
+    sizes = [3, 1, 6, 2, 5]
+    batches, start = [], 0
+    for size in sizes:
+        batches.append(batch(list(range(start, start + size)), [0] * size))
+        start += size
+    cursor = FakeCursor(batches)
+    conn = SimpleNamespace(cursor=lambda: cursor)
+    stream = Stream(conn, table, Window("ORDERS", None, T, "incremental"))
+    chunks = list(stream.chunks())
+    assert [c.num_rows for c in chunks] == [4, 4, 4, 4, 1]
+    assert pa.concat_tables(chunks).column("ORDER_ID").to_pylist() == list(range(17))
+    assert cursor.closed and "%(high)s" in cursor.sql and cursor.params == {"high": T}
+
+
+def test_duplicate_copies_are_found_across_chunk_boundaries(tmp_path):
+    table = orders_config(tmp_path, contract="false")
+    window = Window("ORDERS", None, T + timedelta(minutes=9), "incremental")
+    validator = run_module._Validator(table, SCHEMA, window, frozenset(), T, contract=None)
+    first = validator(batch([1, 2, 3], [0, 0, 1]))
+    second = validator(batch([3, 3, 4], [1, 1, 1]))  # 3@1 continues across the boundary
+    assert first.quarantined.num_rows == 0
+    assert second.quarantined.column("ORDER_ID").to_pylist() == [3, 3]
+    assert second.quarantined.column("_reasons").to_pylist() == [["duplicate_primary_key"]] * 2
+    assert (validator.extracted, validator.landed, validator.quarantined) == (6, 4, 2)
+
+
+def test_rows_at_the_low_bound_already_landed_are_skipped_by_key(tmp_path):
+    table = orders_config(tmp_path, contract="false")
+    window = Window("ORDERS", T, T + timedelta(minutes=5), "incremental")
+    validator = run_module._Validator(table, SCHEMA, window, frozenset({"1", "2"}), T, contract=None)
+    out = validator(batch([1, 2, 7, 3], [0, 0, 0, 5]))
+    assert out.good.column("ORDER_ID").to_pylist() == [7, 3]
+    assert validator.skipped == 2 and validator.keys_at_high == {"3"}
+
+
+def test_a_contract_that_loses_rows_stops_the_run(tmp_path, monkeypatch):
+    table = orders_config(tmp_path)
+
+    def lossy(_table, rows, *, now):
+        return SimpleNamespace(
+            good=rows.slice(1),
+            quarantined=rows.slice(0, 0).append_column("_reasons", pa.array([], pa.list_(pa.string()))),
+        )
+
+    monkeypatch.setattr("ingestion.contracts.check_batch", lossy)
+    window = Window("ORDERS", None, T, "incremental")
+    validator = run_module._Validator(table, SCHEMA, window, frozenset(), T, contract=object())
+    with pytest.raises(run_module.AccountingError, match="extracted 2 rows but landed 1"):
+        validator(batch([1, 2], [0, 0]))
+
+
+def test_run_id_is_a_function_of_table_window_mode_and_starting_state():
+    base = Window("ORDERS", T, T + timedelta(hours=1), "incremental", "r0")
+    assert base.run_id == Window("ORDERS", T, T + timedelta(hours=1), "incremental", "r0").run_id
+    others = {
+        Window("ORDERS", T, T + timedelta(hours=2), "incremental", "r0").run_id,
+        Window("ORDERS", None, T + timedelta(hours=1), "full_refresh", "r0").run_id,
+        Window("ORDERS", T, T + timedelta(hours=1), "incremental", "r1").run_id,
+        Window("CUSTOMERS", T, T + timedelta(hours=1), "incremental", "r0").run_id,
+    }
+    assert base.run_id not in others and len(others) == 4
+    assert base.run_id.startswith("20250501T130000-") and base.ingest_date == "2025-05-01"
+
+
+def test_sql_carries_values_only_as_bind_parameters(tmp_path):
+    table = orders_config(tmp_path, mode="unload", stage="'@RETAIL.RAW.LAKE'", contract="false")
+    window = Window("ORDERS", T, T + timedelta(hours=1), "incremental", "r0")
+    sql, binds = unload_sql(table, window, ("17", "18"))
+    assert sql.startswith(
+        f"COPY INTO @RETAIL.RAW.LAKE/bronze/orders/ingest_date=2025-05-01/run_id={window.run_id}/"
+    )
+    assert (
+        "UPDATED_AT >= %(low)s" in sql
+        and "IN %(keys_at_low)s" in sql
+        and "ORDER BY UPDATED_AT, ORDER_ID" in sql
+    )
+    assert "TYPE = PARQUET" in sql and "2025" not in sql.split("FROM", 1)[1] and "17" not in sql
+    assert binds == {"low": T, "high": T + timedelta(hours=1), "keys_at_low": ("17", "18")}
+    assert select_sql(table, None) == (
+        "SELECT * FROM RETAIL.RAW.ORDERS WHERE UPDATED_AT <= %(high)s ORDER BY UPDATED_AT, ORDER_ID"
+    )
+
+
+def test_bronze_types_follow_snowflake_metadata_not_the_connectors_choice():
+    assert arrow_type(0, 38, 0) == pa.int64() and arrow_type(0, 9, 0) == pa.int64()
+    assert arrow_type(0, 12, 2) == pa.decimal128(12, 2)
+    assert arrow_type(8, 0, 9) == pa.timestamp("us") and arrow_type(7, 0, 9) == pa.timestamp("us", tz="UTC")
+    assert arrow_type(2, None, None) == pa.string() and arrow_type(13, None, None) == pa.bool_()
+
+
+def test_only_transient_errors_are_retried():
+    from snowflake.connector import errors as sf
+
+    assert is_transient(sf.OperationalError("connection reset"))
+    assert is_transient(OSError("AWS Error SLOW_DOWN during PutObject"))
+    assert not is_transient(sf.ProgrammingError("SQL compilation error: object does not exist"))
+    assert not is_transient(OSError("AWS Error ACCESS_DENIED during PutObject"))
+    assert not is_transient(ValueError("bad"))
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("tables:\n  ORDERS:\n    lag_seconds: -1\n", "table ORDERS: lag_seconds"),
+        ("tables:\n  ORDERS:\n    mode: unload\n", "needs stage"),
+        ("tables:\n  WIDGETS: {}\n", "table WIDGETS: primary_key: required"),
+        ("tables:\n  ORDERS:\n    object: 'RETAIL.RAW.ORDERS; DROP'\n", "not a Snowflake name"),
+        ("defaults:\n  compresion: zstd\ntables:\n  ORDERS: {}\n", "defaults: compresion: unknown key"),
+        ("tables: [ORDERS]\n", "non-empty 'tables:'"),
+    ],
+)
+def test_config_errors_name_file_table_and_key(tmp_path, body, message):
+    path = tmp_path / "sources.yml"
+    path.write_text(body)
+    with pytest.raises(UsageError) as error:
+        load_sources(path)
+    assert str(path) in str(error.value) and message in str(error.value)
+
+
+def test_packaged_sources_file_is_valid():
+    config = load_sources()
+    assert list(config.tables) == ["CUSTOMERS", "PRODUCTS", "ORDERS", "ORDER_ITEMS", "SUPPORT_TICKETS"]
+    assert (
+        config.table("orders").object == "RETAIL.RAW.ORDERS" and config.table("ORDERS").cursor == "UPDATED_AT"
+    )
+
+
+def _manifest(run_id: str, from_run_id: str | None, high: datetime, committed: str) -> dict[str, Any]:
+    return {
+        "table": "ORDERS",
+        "run_id": run_id,
+        "mode": "incremental",
+        "from_run_id": from_run_id,
+        "window_high": high.isoformat(),
+        "new_watermark": Watermark(high, ("1",), run_id).to_json(),
+        "committed_at": committed,
+        "files": [],
+    }
+
+
+def test_recovery_rolls_a_committed_run_forward_and_uncommits_its_losing_sibling(tmp_path):
+    lake_fs = LakeFS(fs=pa.fs.LocalFileSystem(), root=str(tmp_path / "lake"), uri="")
+    store = SqliteWatermarkStore(tmp_path / "state.db")
+    table = orders_config(tmp_path)
+    first = _manifest("r1", None, T, "1")
+    store.advance("ORDERS", None, Watermark.from_json(first["new_watermark"]))
+    for manifest in (
+        first,
+        _manifest("r2a", "r1", T + timedelta(hours=1), "2"),
+        _manifest("r2b", "r1", T + timedelta(hours=2), "3"),
+    ):
+        write_manifest(lake_fs, "orders", manifest)
+    current, recovered = run_module.reconcile(lake_fs, store, table, store.get("ORDERS"))
+    assert recovered == ["r2b"] and current == store.get("ORDERS") and current.run_id == "r2b"
+    assert [m["run_id"] for m in read_manifests(lake_fs, "orders")] == ["r1", "r2b"]
+    assert json.loads(Path(lake_fs.path(manifest_path("orders", "r2b"))).read_text())["run_id"] == "r2b"
