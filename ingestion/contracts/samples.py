@@ -8,7 +8,7 @@ ingestion itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -66,10 +66,11 @@ def _values(
         if name == "EMAIL":
             return pa.array([f"user{i}@example.com" for i in range(rows)], pa.string())
         return pa.array([f"{name.lower()}-{i}" for i in range(rows)], pa.string())
-    if kind == "timestamp":
-        start = np.datetime64(now.replace(tzinfo=None), "us") - np.timedelta64(400 * 86_400, "s")
+    if kind in ("timestamp", "timestamp_tz"):
+        utc_now = now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
+        start = np.datetime64(utc_now, "us") - np.timedelta64(400 * 86_400, "s")
         offsets = rng.integers(0, 400 * 86_400, rows).astype("timedelta64[s]")
-        return pa.array(start + offsets, t)
+        return pa.array(start + offsets, pa.timestamp(t.unit)).cast(t)  # zoned: the same instants, in UTC
     if kind == "boolean":
         return pa.array(rng.random(rows) < 0.5)
     raise NotImplementedError(f"samples.valid_batch has no generator for column {name} of type {t}")
