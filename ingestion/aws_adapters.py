@@ -7,6 +7,7 @@ moto server on 127.0.0.1 with exactly the calls production makes.
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,25 @@ WATERMARK_KEY = "table_name"
 # Standard retry mode: exponential backoff with jitter on throttling and 5xx, a bounded number of times.
 # Conditional-check failures are not retried by botocore (they are answers, not faults).
 _BOTO_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
+
+
+class _RedactSecretResponses(logging.Filter):
+    """botocore logs every response body at DEBUG, and a GetSecretValue body *is* the secret. Lambda's
+    log-level controls can turn the root logger to DEBUG, so the body is replaced before any handler
+    sees it; every other DEBUG line is left alone."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:  # a malformed record is not ours to judge
+            return True
+        if "SecretString" in text or "SecretBinary" in text:
+            record.msg = "Response body: <redacted by lakeml: it carries a Secrets Manager secret value>"
+            record.args = ()
+        return True
+
+
+logging.getLogger("botocore.parsers").addFilter(_RedactSecretResponses())
 
 
 def _client(service: str, region: str, endpoint_url: str | None) -> Any:

@@ -97,7 +97,11 @@ def parse_event(event: Any) -> IngestRequest:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Lambda entry point (`ingestion.handler.handler`). Returns the report as JSON-able data."""
-    request = parse_event(event)
+    try:
+        request = parse_event(event)
+    except InvalidEvent:
+        metrics.add_metric("InvalidEvents", MetricUnit.Count, 1)
+        raise
     tables = request.tables or ["*"]
     logger.append_keys(tables=tables, full_refresh=request.full_refresh)
     tracer.put_annotation("tables", ",".join(tables))

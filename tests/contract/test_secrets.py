@@ -7,6 +7,7 @@ name the secret and the field but never a value.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -175,6 +176,17 @@ def test_reads_after_max_age_call_secrets_manager_again(
     SecretsManagerSecrets(settings, max_age=0).snowflake_credentials()
     SecretsManagerSecrets(settings, max_age=0).snowflake_credentials()
     assert len(calls) == 2
+
+
+def test_reading_a_secret_never_logs_its_value_even_at_debug(
+    aws_settings: Callable[[dict[str, Any]], Settings], caplog: pytest.LogCaptureFixture
+) -> None:
+    """botocore logs response bodies at DEBUG; the adapter must keep the secret out of them."""
+    settings = aws_settings({**IDENTITY, "password": CANARY})  # (creating it logs the value: not ours)
+    caplog.set_level(logging.DEBUG)
+    SecretsManagerSecrets(settings, max_age=0).snowflake_credentials()
+    assert "GetSecretValue" in caplog.text  # botocore did log the call at DEBUG…
+    assert CANARY not in caplog.text  # …but not the value
 
 
 def count_get_secret_value_calls(settings: Settings) -> list[str]:
