@@ -12,6 +12,7 @@ from lakeml.cli import run as run_cli
 from lakeml.cli import score as score_cli
 from lakeml.cli import serve as serve_cli
 from lakeml.cli import source as source_cli
+from lakeml.cli import transform as transform_cli
 from lakeml.cli.output import state
 
 app = typer.Typer(
@@ -40,6 +41,8 @@ app.add_typer(models_cli.app, name="models", help="Model registry: list, show, a
 app.add_typer(pipeline_cli.app, name="pipeline", help="SageMaker pipelines: definition, upsert/start (aws), local runs.")
 app.command("serve", help="Serve the approved model locally (SageMaker's /ping + /invocations).")(serve_cli.serve)
 score_cli.register(app)
+app.command("transform", help="dbt build: bronze -> silver -> gold, tests as gates.")(transform_cli.transform)
+app.command("docs", help="Generate and serve the dbt docs site on 127.0.0.1.")(transform_cli.docs)
 app.command("run", help="Run every stage end to end: source -> ingest -> transform -> ML.")(run_cli.run)
 
 if __name__ == "__main__":

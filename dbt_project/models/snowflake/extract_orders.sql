@@ -1,0 +1,14 @@
+{{ config(alias='ORDERS') }}
+-- One row per order; status changes (shipped, delivered, cancelled, returned) bump UPDATED_AT. Typed as in lakeml/source/schema.py.
+select
+  ORDER_ID::NUMBER(38,0) AS ORDER_ID,
+  CUSTOMER_ID::NUMBER(38,0) AS CUSTOMER_ID,
+  ORDER_TS::TIMESTAMP_NTZ AS ORDER_TS,
+  CHANNEL::VARCHAR AS CHANNEL,
+  STATUS::VARCHAR AS STATUS,
+  ITEM_COUNT::NUMBER(9,0) AS ITEM_COUNT,
+  GROSS_AMOUNT::NUMBER(12,2) AS GROSS_AMOUNT,
+  DISCOUNT_AMOUNT::NUMBER(12,2) AS DISCOUNT_AMOUNT,
+  NET_AMOUNT::NUMBER(12,2) AS NET_AMOUNT,
+  UPDATED_AT::TIMESTAMP_NTZ AS UPDATED_AT
+from {{ source('raw', 'ORDERS') }}

@@ -1,0 +1,11 @@
+{{ config(alias='PRODUCTS') }}
+-- Product catalogue; price changes bump UPDATED_AT. Typed as in lakeml/source/schema.py.
+select
+  PRODUCT_ID::NUMBER(38,0) AS PRODUCT_ID,
+  SKU::VARCHAR AS SKU,
+  PRODUCT_NAME::VARCHAR AS PRODUCT_NAME,
+  CATEGORY::VARCHAR AS CATEGORY,
+  LIST_PRICE::NUMBER(10,2) AS LIST_PRICE,
+  IS_ACTIVE::BOOLEAN AS IS_ACTIVE,
+  UPDATED_AT::TIMESTAMP_NTZ AS UPDATED_AT
+from {{ source('raw', 'PRODUCTS') }}

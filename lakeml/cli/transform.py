@@ -1,0 +1,124 @@
+"""`lakeml transform` (dbt build: bronze -> silver -> gold, tests as gates) and `lakeml docs`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from lakeml.cli.output import JSON_OPTION, emit, err_console, handles_errors, out_console, want_json
+from lakeml.cli.progress import progress_bars
+from lakeml.errors import LakemlError
+from lakeml.settings import load_settings
+
+STATUS_STYLE = {"success": "green", "pass": "green", "warn": "yellow", "skipped": "yellow"}
+
+
+class TestsFailed(LakemlError):
+    """dbt build ran but a model or test failed: exit 1, with the JSON report still printed."""
+
+
+@handles_errors
+def transform(
+    select: list[str] = typer.Option(
+        None, "--select", "-s", help="dbt selector(s), e.g. 'silver', '+customer_features', 'tag:gold'."
+    ),
+    full_refresh: bool = typer.Option(
+        False, "--full-refresh", help="Rebuild incremental models from all of bronze."
+    ),
+    snowflake: bool = typer.Option(
+        False,
+        "--snowflake",
+        help="Build the Snowflake extraction views (models tagged snowflake) in the source instead.",
+    ),
+    target: str = typer.Option(
+        None, "--target", help="dbt target (default: local, or glue when LAKEML_ENV=aws)."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Run `dbt build`: silver and gold models with their tests; a failing test skips what depends on it."""
+    from lakeml.transform import NodeResult, build, build_extraction_views
+
+    settings = load_settings()
+    quiet = want_json(as_json)
+
+    def show(node: NodeResult) -> None:
+        if quiet or (node.ok and node.status != "skipped"):
+            return
+        style = STATUS_STYLE.get(node.status, "red")
+        detail = f": {node.message}" if node.message and node.status != "skipped" else ""
+        err_console.print(f"[{style}]{node.status.upper()}[/] {node.resource_type} {node.name}{detail}")
+
+    with progress_bars(not quiet) as progress:
+        if snowflake:
+            report = build_extraction_views(settings, progress=progress)
+        else:
+            report = build(
+                settings,
+                select=select or (),
+                full_refresh=full_refresh,
+                target=target,
+                progress=progress,
+            )
+    for node in report.nodes:
+        show(node)
+    document = report.to_json()
+
+    def render(doc: dict[str, Any]) -> None:
+        table = Table(title=f"dbt build ({doc['target']})")
+        for column in ("models", "tests", "passed", "failed", "skipped", "seconds"):
+            table.add_column(column, justify="right")
+        table.add_row(
+            str(doc["models"]),
+            str(doc["tests"]),
+            str(doc["passed"]),
+            str(len(doc["failed"])),
+            str(len(doc["skipped"])),
+            f"{doc['seconds']:.1f}",
+        )
+        out_console.print(table)
+
+    emit(document, as_json, render)
+    if report.failed or not report.success:
+        failed = ", ".join(report.failed) or "see the dbt log"
+        err_console.print(
+            f"[bold red]error:[/] dbt build failed ({failed}); failing rows are in the quarantine "
+            f"schema (<lake>/quarantine/<test>); log: {settings.home / 'dbt' / 'logs' / 'dbt.log'}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)
+
+
+@handles_errors
+def docs(
+    generate_only: bool = typer.Option(
+        False, "--generate-only", help="Only run `dbt docs generate`; do not serve."
+    ),
+    port: int = typer.Option(8580, "--port", min=1, max=65535, help="Port of the docs site on 127.0.0.1."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Generate the dbt docs site (every model and column) and serve it on 127.0.0.1."""
+    import json
+
+    from lakeml.transform import docs_generate, run_dbt
+
+    settings = load_settings()
+    with progress_bars(not want_json(as_json)):
+        out = docs_generate(settings)
+    catalog = json.loads((out / "catalog.json").read_text())
+    document = {
+        "path": str(out / "index.html"),
+        "models": len(catalog.get("nodes", {})),
+        "sources": len(catalog.get("sources", {})),
+    }
+    if generate_only:
+        emit(
+            document,
+            as_json,
+            lambda d: out_console.print(f"docs written to {d['path']} ({d['models']} nodes)"),
+        )
+        return
+    err_console.print(f"serving dbt docs on http://127.0.0.1:{port} (Ctrl-C to stop)")
+    run_dbt(settings, ["docs", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-browser"])
