@@ -314,6 +314,8 @@ class _Validator:
     now: datetime
     contract: Any  # lakeml.source.schema.Table when contracts are on
     drift_reason: str | None = None
+    # on_drift quarantine_rows with only retyped columns: cast them back and land what casts, in this schema
+    cast_to: pa.Schema | None = None
     skipped: int = 0
     extracted: int = 0
     landed: int = 0
@@ -340,17 +342,26 @@ class _Validator:
         extracted = chunk.num_rows
         if extracted:
             self._track(chunk, cursor, key_text)
-        if self.drift_reason is not None:
+        if self.drift_reason is not None and self.cast_to is None:
             good = chunk.slice(0, 0)
-            bad = _with_reasons(chunk, [self.drift_reason])
+            bad = _with_reasons(chunk, [self.drift_reason]).cast(quarantine_schema(self.schema))
         else:
+            uncast = None
+            if self.cast_to is not None:
+                from ingestion.contracts import cast_to_contract
+
+                chunk, uncast = cast_to_contract(self.contract, chunk)
             duplicate = self._duplicates(chunk)
             copies = chunk.filter(duplicate)
             rest = chunk.filter(pc.invert(duplicate))
             good, bad = self._contract(rest)
+            parts = [bad]
             if copies.num_rows:
-                bad = pa.concat_tables([_with_reasons(copies, [DUPLICATE_REASON]), bad])
-        bad = bad.cast(quarantine_schema(self.schema))
+                parts.insert(0, _with_reasons(copies, [DUPLICATE_REASON]))
+            if uncast is not None and uncast.num_rows:
+                parts.insert(0, uncast)
+            # quarantine keeps the source's own types (a retyped value may not fit the old type)
+            bad = pa.concat_tables([p.cast(quarantine_schema(self.schema)) for p in parts])
         if good.num_rows + bad.num_rows != extracted:
             raise AccountingError(
                 f"table {self.table.name} run {self.window.run_id}: chunk extracted {extracted} rows but "
@@ -393,12 +404,13 @@ class _Validator:
         return same.fill_null(False)
 
     def _contract(self, rows: pa.Table) -> tuple[pa.Table, pa.Table]:
-        if self.contract is None:
-            return rows, _with_reasons(rows.slice(0, 0), [])
         from ingestion.contracts import check_batch
 
+        landed = self.cast_to or self.schema
+        if self.contract is None:
+            return rows.cast(landed), _with_reasons(rows.slice(0, 0), [])
         result = check_batch(self.contract, rows, now=self.now)
-        return result.good.select(self.schema.names).cast(self.schema), result.quarantined
+        return result.good.select(landed.names).cast(landed), result.quarantined
 
 
 def _with_reasons(rows: pa.Table, reasons: list[str]) -> pa.Table:
@@ -435,8 +447,12 @@ def _land(
     drift = _drift(expected, schema)
     drift_text = None if drift is None or drift.empty else drift.describe()
     drift_reason = None
+    cast_to = None
     if drift_text and window.mode != "full_refresh":
         drift_reason = f"schema_drift: {drift_text}"
+        only_retyped = drift.retyped and not drift.added and not drift.missing
+        if table.on_drift == "quarantine_rows" and only_retyped and table.contract and expected is not None:
+            cast_to = expected
     validator = _Validator(
         table=table,
         schema=schema,
@@ -445,8 +461,9 @@ def _land(
         now=datetime.now(UTC).replace(tzinfo=None),
         contract=TABLES.get(table.name) if table.contract else None,
         drift_reason=drift_reason,
+        cast_to=cast_to,
     )
-    bronze = PartWriter(ctx.lake, paths.bronze_dir, schema, table, boundary="part")
+    bronze = PartWriter(ctx.lake, paths.bronze_dir, cast_to or schema, table, boundary="part")
     rejected = PartWriter(ctx.lake, paths.quarantine_dir, quarantine_schema(schema), table, "quarantine_part")
     task = f"ingest {table.name}"
     ctx.progress(task, 0, total)

@@ -97,3 +97,29 @@ def test_after_advance_only_new_and_updated_rows_land(lakeml, sources, home):
     assert sum(r["extracted"] for r in second.json["runs"]) > 0
     verify = lakeml("--json", "ingest", "verify")
     assert all((row["missing"], row["duplicates"]) == (0, 0) for row in verify.json.values()), verify.json
+
+
+def test_generator_drift_quarantine_policy_casts_retyped_columns_and_sets_added_ones_aside(
+    lakeml, sources, home
+):
+    sources(ALL_TABLES, contract=True)
+    assert lakeml("--json", "source", "seed", "--customers", "150", "--days", "20").code == 0
+    assert lakeml("--json", "ingest").code == 0
+    assert lakeml("--json", "source", "drift").code == 0
+    assert lakeml("--json", "source", "advance", "--days", "2").code == 0
+
+    stopped = lakeml("--json", "ingest", "--table", "SUPPORT_TICKETS")
+    assert stopped.code == 1 and "SATISFACTION_SCORE" in stopped.stderr, stopped
+
+    sources(ALL_TABLES, contract=True, on_drift="quarantine_rows")
+    runs = {r["table"]: r for r in lakeml("--json", "ingest").json["runs"]}
+    customers, tickets = runs["CUSTOMERS"], runs["SUPPORT_TICKETS"]
+    assert "PREFERRED_LANGUAGE" in customers["drift"]
+    assert customers["landed"] == 0 and customers["quarantined"] == customers["extracted"] > 0
+    assert "SATISFACTION_SCORE" in tickets["drift"] and tickets["landed"] > 0
+    assert tickets["extracted"] == tickets["landed"] + tickets["quarantined"]
+    manifest = json.loads(
+        (home / "lake/bronze/_manifests/support_tickets" / f"{tickets['run_id']}.json").read_text()
+    )
+    part = pq.read_schema(home / "lake" / manifest["files"][0]["path"])
+    assert str(part.field("SATISFACTION_SCORE").type) == "int64"  # bronze keeps its type for dbt

@@ -1,0 +1,274 @@
+"""Ingestion throughput: lakeml ingest (contracts on) beside the bare loop, dlt and DuckDB, in one run.
+
+Same machine, same local Snowflake (fakesnow over DuckDB), same ~2,000,000-row ORDERS table:
+
+1. bare loop   - connector `execute` + `fetch_arrow_batches` + `ParquetWriter` (zstd), nothing else: the
+                 practical limit of this source.
+2. dlt         - `sql_table(backend="pyarrow")` -> filesystem destination, Parquet (snowflake-sqlalchemy
+                 engine with host/port/protocol in `connect_args`): the peer.
+3. DuckDB COPY - `COPY (SELECT * FROM ORDERS) TO 'x.parquet'` on the source's own DuckDB file (server
+                 stopped): the engine limit, no Snowflake protocol in the way.
+4. lakeml      - `lakeml ingest --table ORDERS --full-refresh` with contracts on (window queries,
+                 watermark dedup, duplicate check, contract, parts, manifest, conditional advance).
+
+Peak RSS of the `lakeml ingest` process is sampled at 1x and at BENCH_INGEST_SCALE x (default 10x) the
+row count. fakesnow materialises a whole result in the server and hands it over as one batch, so the
+client's RSS grows with the result here; against Snowflake the connector streams result chunks.
+
+Reproduce: `make bench` or `.venv/bin/python -m bench ingest` (BENCH_INGEST_ROWS, BENCH_INGEST_SCALE).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.common import print_table, write_result
+
+ROWS = int(os.environ.get("BENCH_INGEST_ROWS", "2000000"))
+SCALE = int(os.environ.get("BENCH_INGEST_SCALE", "10"))
+REPO = Path(__file__).resolve().parents[1]
+
+FILL_SQL = """
+INSERT INTO RETAIL.RAW.ORDERS
+SELECT %(first)s + seq8(),
+       1 + mod(seq8() * 7919, 200000),
+       dateadd(second, seq8() * 3, '2025-01-01 00:00:00'::timestamp),
+       CASE mod(seq8(), 3) WHEN 0 THEN 'web' WHEN 1 THEN 'app' ELSE 'store' END,
+       CASE mod(seq8(), 5) WHEN 0 THEN 'placed' WHEN 1 THEN 'shipped' WHEN 2 THEN 'delivered'
+            WHEN 3 THEN 'cancelled' ELSE 'returned' END,
+       1 + mod(seq8(), 9),
+       (10 + mod(seq8() * 31, 50000) / 100.0)::NUMBER(12,2),
+       (mod(seq8(), 500) / 100.0)::NUMBER(12,2),
+       (10 + mod(seq8() * 31, 50000) / 100.0 - mod(seq8(), 500) / 100.0)::NUMBER(12,2),
+       dateadd(second, seq8() * 3 + 3600, '2025-01-01 00:00:00'::timestamp)
+FROM table(generator(rowcount => %(rows)s))
+"""
+
+
+def _env(home: Path, sources: Path) -> dict[str, str]:
+    config = home.parent / "lakeml.toml"
+    config.write_text("# bench: defaults\n")
+    return {
+        **os.environ,
+        "LAKEML_HOME": str(home),
+        "LAKEML_CONFIG": str(config),
+        "LAKEML_INGEST_SOURCES": str(sources),
+        "LAKEML_ENV": "local",
+    }
+
+
+def fill(conn: Any, rows: int) -> None:
+    from lakeml.source.schema import ORDERS
+
+    with conn.cursor() as cur:
+        cur.execute("CREATE DATABASE IF NOT EXISTS RETAIL")
+        cur.execute("CREATE SCHEMA IF NOT EXISTS RETAIL.RAW")
+        cur.execute("DROP TABLE IF EXISTS RETAIL.RAW.ORDERS")
+        cur.execute(ORDERS.ddl("RETAIL.RAW.ORDERS"))
+        step = 1_000_000
+        for first in range(0, rows, step):
+            cur.execute(FILL_SQL, {"first": first, "rows": min(step, rows - first)})
+
+
+def bare_loop(conn: Any, out: Path) -> int:
+    import pyarrow.parquet as pq
+
+    rows = 0
+    writer = None
+    with conn.cursor() as cur:
+        cur.execute("SELECT * FROM RETAIL.RAW.ORDERS")
+        for batch in cur.fetch_arrow_batches():
+            if writer is None:
+                writer = pq.ParquetWriter(out, batch.schema, compression="zstd")
+            writer.write_table(batch)
+            rows += batch.num_rows
+    if writer is not None:
+        writer.close()
+    return rows
+
+
+def dlt_run(settings: Any, work: Path) -> int:
+    import dlt
+    from dlt.sources.sql_database import sql_table
+    from sqlalchemy import create_engine
+
+    from lakeml.source.connection import connection_params
+
+    params = connection_params(settings)
+    engine = create_engine(
+        f"snowflake://{params['user']}:{params['password']}@{params['account']}/RETAIL/RAW",
+        connect_args={"host": params["host"], "port": params["port"], "protocol": params["protocol"]},
+    )
+    pipeline = dlt.pipeline(
+        pipeline_name="bench_ingest",
+        pipelines_dir=str(work / "dlt_pipelines"),
+        destination=dlt.destinations.filesystem(bucket_url=(work / "dlt_out").as_uri()),
+        dataset_name="bronze",
+    )
+    source = sql_table(
+        credentials=engine, table="ORDERS", schema="RAW", backend="pyarrow", chunk_size=100_000
+    )
+    info = pipeline.run(source, loader_file_format="parquet")
+    info.raise_on_failed_jobs()
+    trace = pipeline.last_trace
+    assert trace is not None
+    counts = trace.last_normalize_info.row_counts if trace.last_normalize_info else {}
+    return int(counts.get("orders", 0))
+
+
+def duckdb_copy(source_dir: Path, out: Path) -> int:
+    import duckdb
+
+    db = next(p for p in source_dir.glob("*.db") if p.name.upper().startswith("RETAIL"))
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        schema = next(
+            s
+            for (s,) in con.execute("SELECT schema_name FROM information_schema.schemata").fetchall()
+            if s.upper() == "RAW"
+        )
+        con.execute(f"COPY (SELECT * FROM {schema}.orders) TO '{out}' (FORMAT parquet, COMPRESSION zstd)")
+        return int(con.execute(f"SELECT count(*) FROM read_parquet('{out}')").fetchall()[0][0])
+    finally:
+        con.close()
+
+
+def lakeml_ingest(env: dict[str, str]) -> tuple[int, float, float]:
+    """(rows, seconds, peak RSS MiB) of `lakeml ingest --table ORDERS --full-refresh` as its own process."""
+    import json
+
+    import psutil
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lakeml.cli.main", "--json", "ingest", "--table", "ORDERS", "--full-refresh"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    peak = 0
+    watcher = psutil.Process(proc.pid)
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            try:
+                peak = max(peak, watcher.memory_info().rss)
+            except psutil.Error:
+                return
+            time.sleep(0.02)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    out, err = proc.communicate()
+    done.set()
+    thread.join()
+    if proc.returncode != 0:
+        raise RuntimeError(f"lakeml ingest failed ({proc.returncode}): {err[-2000:]}")
+    run = json.loads(out)["runs"][0]
+    # throughput of the run itself (process start and imports excluded, as for the in-process peers)
+    return int(run["extracted"]), float(run["seconds"]), peak / 2**20
+
+
+def main() -> None:
+    from lakeml.settings import load_settings
+    from lakeml.source import server
+    from lakeml.source.connection import connect
+
+    work = Path(tempfile.mkdtemp(prefix="lakeml-bench-ingest-"))
+    home = work / "home"
+    sources = work / "sources.yml"
+    sources.write_text(
+        "defaults:\n  lag_seconds: 0\n  contract: true\n  chunk_rows: 100000\n  part_rows: 1000000\n"
+        "tables:\n  ORDERS: {}\n"
+    )
+    env = _env(home, sources)
+    os.environ.update(
+        {k: env[k] for k in ("LAKEML_HOME", "LAKEML_CONFIG", "LAKEML_INGEST_SOURCES", "LAKEML_ENV")}
+    )
+    settings = load_settings()
+    results: list[dict[str, Any]] = []
+    try:
+        conn = connect(settings)
+        t0 = time.perf_counter()
+        fill(conn, ROWS)
+        print(f"filled {ROWS:,} ORDERS rows in {time.perf_counter() - t0:.1f} s", flush=True)
+
+        def record(name: str, rows: int, seconds: float, note: str = "") -> None:
+            results.append(
+                {
+                    "method": name,
+                    "rows": rows,
+                    "seconds": round(seconds, 2),
+                    "rows_per_s": round(rows / seconds),
+                    "note": note,
+                }
+            )
+            print(f"  {name}: {rows:,} rows in {seconds:.2f} s", flush=True)
+
+        start = time.perf_counter()
+        rows = bare_loop(conn, work / "bare.parquet")
+        record("bare loop (fetch_arrow_batches + ParquetWriter zstd)", rows, time.perf_counter() - start)
+
+        rows, seconds, rss_1x = lakeml_ingest(env)
+        record("lakeml ingest, contracts on", rows, seconds, f"peak RSS {rss_1x:,.0f} MiB")
+
+        start = time.perf_counter()
+        try:
+            rows = dlt_run(settings, work)
+            record("dlt sql_table pyarrow -> filesystem parquet", rows, time.perf_counter() - start)
+        except Exception as exc:
+            results.append(
+                {
+                    "method": "dlt sql_table pyarrow",
+                    "rows": 0,
+                    "seconds": 0,
+                    "rows_per_s": 0,
+                    "note": f"failed: {type(exc).__name__}: {str(exc)[:160]}",
+                }
+            )
+        conn.close()
+
+        if SCALE > 1:
+            conn = connect(settings)
+            fill(conn, ROWS * SCALE)
+            conn.close()
+            rows, seconds, rss_nx = lakeml_ingest(env)
+            record(f"lakeml ingest, contracts on, {SCALE}x", rows, seconds, f"peak RSS {rss_nx:,.0f} MiB")
+            conn = connect(settings)
+            fill(conn, ROWS)
+            conn.close()
+        server.stop(settings)
+        start = time.perf_counter()
+        rows = duckdb_copy(settings.source_dir, work / "duckdb.parquet")
+        record("DuckDB COPY (SELECT *) TO parquet", rows, time.perf_counter() - start)
+    finally:
+        server.stop(settings)
+        shutil.rmtree(work, ignore_errors=True)
+
+    bare = next(r["rows_per_s"] for r in results if r["method"].startswith("bare"))
+    for row in results:
+        row["vs_bare"] = round(row["rows_per_s"] / bare, 2) if bare else None
+    print_table(f"ingestion, {ROWS:,} ORDERS rows, local fakesnow", results)
+    write_result(
+        "ingest",
+        ".venv/bin/python -m bench ingest",
+        results,
+        packages=("snowflake-connector-python", "fakesnow", "pyarrow", "dlt", "duckdb"),
+        rows_in_table=ROWS,
+        scale=SCALE,
+    )
+
+
+if __name__ == "__main__":
+    main()
