@@ -102,14 +102,40 @@ def train_stage(settings: Settings, progress: ProgressFn) -> dict[str, Any]:
     return {**document, "summary": f"{scores}; {outcome}"}
 
 
+def views_stage(settings: Settings, progress: ProgressFn) -> dict[str, Any]:
+    """Build the Snowflake-side extraction views (dbt, models tagged snowflake) in the source."""
+    from lakeml.transform import build_extraction_views
+
+    report = build_extraction_views(settings, progress=progress)
+    if report.failed or not report.success:
+        raise LakemlError(f"extraction views failed: {', '.join(report.failed) or 'see the dbt log'}")
+    return {**report.to_json(), "summary": f"{report.models} extraction views built in the source"}
+
+
+def transform_stage(settings: Settings, progress: ProgressFn) -> dict[str, Any]:
+    """dbt build bronze -> silver -> gold; a failed model or test stops the run before training."""
+    from lakeml.transform import build
+
+    report = build(settings, progress=progress)
+    if report.failed or not report.success:
+        raise LakemlError(
+            f"dbt build failed: {', '.join(report.failed) or 'see the dbt log'}; gold was not rebuilt "
+            f"({len(report.skipped)} nodes skipped). Failing rows: <lake>/quarantine/dbt/; log: "
+            f"{settings.home / 'dbt' / 'logs' / 'dbt.log'}"
+        )
+    return report.to_json()
+
+
 def stages(settings: Settings) -> list[Stage]:
     found = [
         Stage("source", "local Snowflake with churn data", source_stage),
+        Stage("views", "Snowflake extraction views (dbt)", views_stage),
         Stage("ingest", "Snowflake -> bronze, exactly once", ingest_stage),
+        Stage("transform", "dbt build: bronze -> silver -> gold, tests as gates", transform_stage),
         Stage("train", "SageMaker training pipeline, run locally", train_stage),
     ]
     if settings.env != "local":
-        found = [s for s in found if s.name != "source"]
+        found = [s for s in found if s.name not in ("source", "views")]
     return found
 
 
