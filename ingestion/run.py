@@ -213,7 +213,7 @@ def _run_table(
         _land(ctx, table, window, current, summary)
     except (LakemlError, OSError) as exc:
         summary.run_id = window.run_id
-        exc.summary = summary  # type: ignore[attr-defined]
+        setattr(exc, "summary", summary)  # noqa: B010 - carried to ingest() for the report
         raise
     summary.seconds = round(time.monotonic() - started, 3)
     return summary
