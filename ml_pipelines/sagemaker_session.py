@@ -77,9 +77,14 @@ def offline() -> Iterator[None]:
     )
     os.environ.pop("AWS_SESSION_TOKEN", None)
     os.environ.pop("AWS_PROFILE", None)
+    # The SDK configures the root logger on import and logs every defaulted field (some at DEBUG via
+    # loggers it re-levels mid-build); a build is not news, so its chatter stays off stderr.
+    previous_disable = logging.root.manager.disable
+    logging.disable(logging.WARNING)
     try:
         yield
     finally:
+        logging.disable(previous_disable)
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
