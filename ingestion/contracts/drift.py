@@ -67,5 +67,8 @@ def schema_drift(expected: pa.Schema | None, actual: pa.Schema) -> Drift:
 
 
 def contract_schema(table: Table) -> pa.Schema:
-    """The Arrow schema bronze expects for `table` (from schema.py): the baseline before any manifest."""
-    return pa.schema([pa.field(c.name, arrow_type(c.sf_type), nullable=c.nullable) for c in table.columns])
+    """The Arrow schema bronze expects for `table` (from schema.py): the baseline before any manifest.
+
+    Every field is nullable: a null in a required column is a row to quarantine (the suite's not-null
+    expectation), not a batch that cannot even be built or cast."""
+    return pa.schema([pa.field(c.name, arrow_type(c.sf_type)) for c in table.columns])
