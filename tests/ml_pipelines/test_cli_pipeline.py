@@ -12,7 +12,7 @@ import pytest
 
 from lakeml.errors import UsageError
 
-pytestmark = pytest.mark.xdist_group("ml_steps")  # builds definitions: same worker as the other builders
+pytestmark = pytest.mark.xdist_group("ml_cli")
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 

@@ -75,6 +75,7 @@ def chain(
             "SM_CHANNEL_VALIDATION": str(prep_ml / "processing" / "validation"),
             "SM_MODEL_DIR": str(train_ml / "model"),
             "SM_INPUT_CONFIG_DIR": str(config),
+            "LAKEML_GIT_SHA": "0123abc",  # baked into the image at build time
         },
     )
     archive = root / "artifacts" / "model.tar.gz"
@@ -149,22 +150,7 @@ def test_train_writes_model_feature_list_and_lineage(good: dict[str, Any]) -> No
     metadata = json.loads((good["model_dir"] / "metadata.json").read_text())
     assert metadata["training_rows"] == good["split"]["splits"]["train"]["rows"]
     assert metadata["data_snapshot"] == good["split"]["data_snapshot"]
-    assert metadata["git_sha"] and metadata["hyperparameters"]["max_depth"] == 4
-
-
-def test_train_takes_git_sha_baked_into_the_image(tmp_path: Path, good: dict[str, Any]) -> None:
-    run_step(
-        "train",
-        tmp_path,
-        "--num_round",
-        "5",
-        env={
-            "SM_CHANNEL_TRAIN": str(good["prep"] / "train"),
-            "SM_CHANNEL_VALIDATION": str(good["prep"] / "validation"),
-            "LAKEML_GIT_SHA": "0123abc",
-        },
-    )
-    assert json.loads((tmp_path / "model" / "metadata.json").read_text())["git_sha"] == "0123abc"
+    assert metadata["git_sha"] == "0123abc" and metadata["hyperparameters"]["max_depth"] == 4
 
 
 def test_evaluate_reports_metrics_calibration_and_passing_gates(good: dict[str, Any]) -> None:
@@ -290,3 +276,15 @@ def test_batch_inputs_without_an_approved_champion_says_how_to_get_one(
     )
     assert proc.returncode != 0
     assert "nothing-here" in (tmp_path / "output" / "failure").read_text()
+
+
+def test_git_sha_falls_back_to_git_then_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ml_pipelines.steps import _container
+
+    monkeypatch.delenv("LAKEML_GIT_SHA", raising=False)
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO
+    ).stdout.strip()
+    assert _container.git_sha() == head
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert _container.git_sha() == "unknown"
