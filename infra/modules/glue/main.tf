@@ -1,0 +1,138 @@
+# Glue Data Catalog databases (one per lake layer, named as dbt's schemas) and the role Glue interactive
+# sessions run as when dbt-glue builds silver and gold. The catalog is per account and region, so one env
+# per account is assumed (database names carry no env prefix: dbt's schema names are the database names).
+
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.name
+  partition  = data.aws_partition.current.partition
+  role_name  = "${var.name_prefix}-glue"
+
+  writable_layers = [for layer in keys(var.layers) : layer if !contains(var.read_only_layers, layer)]
+  catalog_arn     = "arn:${local.partition}:glue:${local.region}:${local.account_id}:catalog"
+  database_arn    = { for layer in keys(var.layers) : layer => "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/${layer}" }
+  table_arns      = { for layer in keys(var.layers) : layer => "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${layer}/*" }
+}
+
+resource "aws_glue_catalog_database" "layer" {
+  for_each = var.layers
+
+  name         = each.key
+  description  = "lakeml ${each.key} layer"
+  location_uri = "s3://${var.lake_bucket_name}/${each.value}/"
+}
+
+# Encrypts what sessions write outside the lake's default (shuffle spill to S3, CloudWatch logs, bookmarks)
+# with the lake key. dbt-glue passes it as `security_configuration`.
+resource "aws_glue_security_configuration" "sessions" {
+  name = "${var.name_prefix}-dbt"
+
+  encryption_configuration {
+    s3_encryption {
+      s3_encryption_mode = "SSE-KMS"
+      kms_key_arn        = var.kms_key_arn
+    }
+    cloudwatch_encryption {
+      cloudwatch_encryption_mode = "SSE-KMS"
+      kms_key_arn                = var.kms_key_arn
+    }
+    job_bookmarks_encryption {
+      job_bookmarks_encryption_mode = "CSE-KMS"
+      kms_key_arn                   = var.kms_key_arn
+    }
+  }
+}
+
+resource "aws_iam_role" "dbt" {
+  name        = local.role_name
+  description = "Glue interactive sessions of dbt-glue: read bronze, write silver/gold/quarantine"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "glue.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+    }]
+  })
+}
+
+resource "aws_iam_role_policy" "dbt" {
+  name   = "least-privilege"
+  role   = aws_iam_role.dbt.id
+  policy = jsonencode(local.dbt_policy)
+}
+
+locals {
+  dbt_policy = {
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "LakeReadAllLayers"
+        Effect   = "Allow"
+        Action   = "s3:GetObject"
+        Resource = [for layer, prefix in var.layers : "${var.lake_bucket_arn}/${prefix}/*"]
+      },
+      {
+        # insert_overwrite rewrites partitions: put, delete and Spark's _temporary commit protocol.
+        Sid      = "LakeWriteModelLayers"
+        Effect   = "Allow"
+        Action   = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+        Resource = [for layer in local.writable_layers : "${var.lake_bucket_arn}/${var.layers[layer]}/*"]
+      },
+      {
+        Sid      = "LakeListLayers"
+        Effect   = "Allow"
+        Action   = ["s3:ListBucket", "s3:GetBucketLocation"]
+        Resource = var.lake_bucket_arn
+        Condition = {
+          StringLikeIfExists = { "s3:prefix" = [for layer, prefix in var.layers : "${prefix}/*"] }
+        }
+      },
+      {
+        # Spark asks for the `default` database at start; reading it is harmless.
+        Sid    = "CatalogRead"
+        Effect = "Allow"
+        Action = ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"]
+        Resource = concat(
+          [local.catalog_arn, "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/default"],
+          values(local.database_arn),
+          values(local.table_arns),
+        )
+      },
+      {
+        Sid    = "CatalogWriteModelLayers"
+        Effect = "Allow"
+        Action = [
+          "glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable",
+          "glue:CreatePartition", "glue:BatchCreatePartition", "glue:UpdatePartition",
+          "glue:DeletePartition", "glue:BatchDeletePartition", "glue:BatchUpdatePartition",
+        ]
+        Resource = concat(
+          [local.catalog_arn],
+          [for layer in local.writable_layers : local.database_arn[layer]],
+          [for layer in local.writable_layers : local.table_arns[layer]],
+        )
+      },
+      {
+        Sid    = "LakeKeyThroughServices"
+        Effect = "Allow"
+        Action = ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"]
+        # Encrypt: the security configuration encrypts session logs and bookmarks as the session role.
+        Resource = var.kms_key_arn
+      },
+      {
+        # Glue names the session log groups itself (they include the security configuration's name when
+        # logs are encrypted), so the grant is on the /aws-glue/ namespace of this account and region.
+        Sid      = "SessionLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"]
+        Resource = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws-glue/*"
+      },
+    ]
+  }
+}

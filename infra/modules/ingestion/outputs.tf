@@ -1,0 +1,39 @@
+output "function_name" {
+  description = "Name of the ingestion Lambda."
+  value       = aws_lambda_function.ingestion.function_name
+}
+
+output "function_arn" {
+  description = "ARN of the ingestion Lambda (a Step Functions task invokes it)."
+  value       = aws_lambda_function.ingestion.arn
+}
+
+output "role_arn" {
+  description = "ARN of the ingestion Lambda's execution role."
+  value       = aws_iam_role.ingestion.arn
+}
+
+output "dlq_arn" {
+  description = "ARN of the SQS queue receiving failed asynchronous invocations."
+  value       = aws_sqs_queue.dlq.arn
+}
+
+output "dlq_name" {
+  description = "Name of the failure queue (for the depth alarm)."
+  value       = aws_sqs_queue.dlq.name
+}
+
+output "source_secret_arn" {
+  description = "ARN of the Snowflake credentials secret (LAKEML_SOURCE__SECRET_ID)."
+  value       = local.secret_arn
+}
+
+output "log_group_name" {
+  description = "CloudWatch log group of the function."
+  value       = aws_cloudwatch_log_group.function.name
+}
+
+output "schedule_rule_name" {
+  description = "Name of the EventBridge schedule rule."
+  value       = aws_cloudwatch_event_rule.schedule.name
+}

@@ -1,0 +1,268 @@
+# SageMaker model registry and the two roles around it:
+# - the execution role the pipeline's jobs run as: reads gold, writes ml/ and predictions/, may *register*
+#   model versions (always PendingManualApproval, fixed in ml_pipelines/pipeline.py) but is explicitly
+#   denied UpdateModelPackage, so no pipeline can approve its own model;
+# - the approver role: the only lakeml role allowed UpdateModelPackage on the group.
+# An EventBridge rule forwards "version Approved" to a deploy target.
+
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.name
+  partition  = data.aws_partition.current.partition
+  sm_arn     = "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}"
+
+  execution_role_name = coalesce(var.execution_role_name, "${var.name_prefix}-sagemaker-execution")
+  group               = aws_sagemaker_model_package_group.churn.model_package_group_name
+  group_arn           = aws_sagemaker_model_package_group.churn.arn
+  package_arns        = "${local.sm_arn}:model-package/${local.group}/*"
+
+  # <account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag> -> arn:aws:ecr:<region>:<account>:repository/<repo>
+  image_parts    = regex("^([0-9]{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?/([a-z0-9._/-]+?)(?::[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$", var.image_uri)
+  repository_arn = "arn:${local.partition}:ecr:${local.image_parts[1]}:${local.image_parts[0]}:repository/${local.image_parts[2]}"
+
+  approver_principals = length(var.approver_principal_arns) > 0 ? var.approver_principal_arns : ["arn:${local.partition}:iam::${local.account_id}:root"]
+}
+
+resource "aws_sagemaker_model_package_group" "churn" {
+  model_package_group_name        = var.model_package_group_name
+  model_package_group_description = "lakeml churn model; versions are registered PendingManualApproval"
+}
+
+# ----------------------------------------------------------------------------------- execution role
+
+resource "aws_iam_role" "execution" {
+  name        = local.execution_role_name
+  description = "SageMaker pipeline jobs of lakeml: gold -> model -> registry (Pending) and batch scores"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "sagemaker.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+    }]
+  })
+}
+
+resource "aws_iam_role_policy" "execution" {
+  name   = "least-privilege"
+  role   = aws_iam_role.execution.id
+  policy = jsonencode(local.execution_policy)
+}
+
+locals {
+  execution_policy = {
+    Version = "2012-10-17"
+    Statement = concat([
+      {
+        Sid      = "LakeReadGold"
+        Effect   = "Allow"
+        Action   = "s3:GetObject"
+        Resource = "${var.lake_bucket_arn}/${var.prefixes.gold}/*"
+      },
+      {
+        # ml/: execution outputs (splits, reports, evaluation) and tuning output (model artifacts);
+        # predictions/: batch transform output.
+        Sid      = "LakeWriteMlAndPredictions"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+        Resource = ["${var.lake_bucket_arn}/${var.prefixes.ml}/*", "${var.lake_bucket_arn}/${var.prefixes.predictions}/*"]
+      },
+      {
+        Sid      = "LakeListMlPrefixes"
+        Effect   = "Allow"
+        Action   = ["s3:ListBucket", "s3:GetBucketLocation"]
+        Resource = var.lake_bucket_arn
+        Condition = {
+          StringLikeIfExists = { "s3:prefix" = [for prefix in [var.prefixes.gold, var.prefixes.ml, var.prefixes.predictions] : "${prefix}/*"] }
+        }
+      },
+      {
+        Sid    = "PipelineJobs"
+        Effect = "Allow"
+        Action = [
+          "sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob",
+          "sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob",
+          "sagemaker:CreateHyperParameterTuningJob", "sagemaker:DescribeHyperParameterTuningJob",
+          "sagemaker:StopHyperParameterTuningJob", "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
+          "sagemaker:CreateTransformJob", "sagemaker:DescribeTransformJob", "sagemaker:StopTransformJob",
+          "sagemaker:CreateModel", "sagemaker:DescribeModel",
+          "sagemaker:AddTags", "sagemaker:ListTags",
+        ]
+        Resource = [for kind in ["processing-job", "training-job", "hyper-parameter-tuning-job", "transform-job", "model"] : "${local.sm_arn}:${kind}/*"]
+      },
+      {
+        # Registering is allowed; the status a version is registered with is fixed in code (Pending).
+        Sid      = "RegisterModelVersions"
+        Effect   = "Allow"
+        Action   = ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages", "sagemaker:DescribeModelPackageGroup"]
+        Resource = [local.group_arn, local.package_arns]
+      },
+      {
+        # Approving is the approver's alone: an explicit deny wins over any allow attached later.
+        Sid      = "NeverApprove"
+        Effect   = "Deny"
+        Action   = "sagemaker:UpdateModelPackage"
+        Resource = "*"
+      },
+      {
+        # Steps pass this same role to the jobs they create; nothing else may be passed.
+        Sid       = "PassOwnRoleToSageMaker"
+        Effect    = "Allow"
+        Action    = "iam:PassRole"
+        Resource  = aws_iam_role.execution.arn
+        Condition = { StringEquals = { "iam:PassedToService" = "sagemaker.amazonaws.com" } }
+      },
+      {
+        Sid      = "PullTheOneImage"
+        Effect   = "Allow"
+        Action   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
+        Resource = local.repository_arn
+      },
+      {
+        # GetAuthorizationToken has no resource-level permissions.
+        Sid      = "EcrLogin"
+        Effect   = "Allow"
+        Action   = "ecr:GetAuthorizationToken"
+        Resource = "*"
+      },
+      {
+        Sid      = "JobLogs"
+        Effect   = "Allow"
+        Action   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+        Resource = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/sagemaker/*"
+      },
+      {
+        # Training and tuning jobs publish their objective metric; PutMetricData has no resources, so
+        # the namespace is the scope.
+        Sid       = "JobMetrics"
+        Effect    = "Allow"
+        Action    = "cloudwatch:PutMetricData"
+        Resource  = "*"
+        Condition = { StringLike = { "cloudwatch:namespace" = "/aws/sagemaker/*" } }
+      },
+      {
+        Sid      = "LakeKeyThroughS3"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource = var.kms_key_arn
+        Condition = {
+          StringEquals = { "kms:ViaService" = "s3.${local.region}.amazonaws.com" }
+        }
+      },
+      ], length(var.pipeline_lambda_arns) == 0 ? [] : [{
+        Sid      = "PipelineLambdaSteps"
+        Effect   = "Allow"
+        Action   = "lambda:InvokeFunction"
+        Resource = var.pipeline_lambda_arns
+    }])
+  }
+}
+
+# ------------------------------------------------------------------------------------ approver role
+
+resource "aws_iam_role" "approver" {
+  name        = "${var.name_prefix}-model-approver"
+  description = "The only lakeml role that may approve or reject a version of ${var.model_package_group_name}"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { AWS = local.approver_principals }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+  max_session_duration = 3600
+}
+
+# A managed policy, so the same permission can be attached to an SSO permission set if people approve
+# without assuming the role.
+resource "aws_iam_policy" "approver" {
+  name        = "${var.name_prefix}-model-approver"
+  description = "Approve/reject versions of ${var.model_package_group_name} and record the decision"
+  policy      = jsonencode(local.approver_policy)
+}
+
+resource "aws_iam_role_policy_attachment" "approver" {
+  role       = aws_iam_role.approver.name
+  policy_arn = aws_iam_policy.approver.arn
+}
+
+locals {
+  approver_policy = {
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "ApproveVersionsOfTheGroup"
+        Effect   = "Allow"
+        Action   = "sagemaker:UpdateModelPackage"
+        Resource = local.package_arns
+      },
+      {
+        Sid      = "ReadTheRegistry"
+        Effect   = "Allow"
+        Action   = ["sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages", "sagemaker:DescribeModelPackageGroup"]
+        Resource = [local.group_arn, local.package_arns]
+      },
+      {
+        Sid      = "ListGroups"
+        Effect   = "Allow"
+        Action   = "sagemaker:ListModelPackageGroups"
+        Resource = "*"
+      },
+      {
+        # `lakeml models approve` appends the decision to registry/<group>/<version>/approvals.json.
+        Sid      = "ApprovalHistory"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject"]
+        Resource = "${var.lake_bucket_arn}/${var.prefixes.registry}/${local.group}/*"
+      },
+      {
+        Sid      = "LakeKeyThroughS3"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource = var.kms_key_arn
+        Condition = {
+          StringEquals = { "kms:ViaService" = "s3.${local.region}.amazonaws.com" }
+        }
+      },
+    ]
+  }
+}
+
+# ---------------------------------------------------------------------------------- approved event
+
+resource "aws_cloudwatch_event_rule" "approved" {
+  name        = "${var.name_prefix}-model-approved"
+  description = "A version of ${var.model_package_group_name} was approved: deploy it"
+  event_pattern = jsonencode({
+    source        = ["aws.sagemaker"]
+    "detail-type" = ["SageMaker Model Package State Change"]
+    detail = {
+      ModelPackageGroupName = [local.group]
+      ModelApprovalStatus   = ["Approved"]
+    }
+  })
+}
+
+resource "aws_cloudwatch_event_target" "approved" {
+  count = var.on_approved_target_arn == null ? 0 : 1
+
+  rule     = aws_cloudwatch_event_rule.approved.name
+  arn      = var.on_approved_target_arn
+  role_arn = can(regex(":lambda:", var.on_approved_target_arn)) ? null : var.on_approved_target_role_arn
+}
+
+resource "aws_lambda_permission" "approved" {
+  count = var.on_approved_target_arn != null && can(regex(":lambda:", coalesce(var.on_approved_target_arn, "-"))) ? 1 : 0
+
+  statement_id  = "AllowModelApprovedRule"
+  action        = "lambda:InvokeFunction"
+  function_name = var.on_approved_target_arn
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.approved.arn
+}
