@@ -1,0 +1,64 @@
+"""Tests are gates: bad rows in committed bronze make silver's tests fail, `dbt build` skips every
+gold model downstream, `lakeml transform` exits 1 naming the failures, and the failing rows are kept
+in the quarantine schema (Parquet under <lake>/quarantine/dbt/<test>)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pyarrow.dataset as ds
+import pytest
+
+from tests.transform.bronze import ChurnHistory, write_run
+from tests.transform.conftest import Home, Result
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_gate")]
+
+BAD_ORDER = 880_001
+
+
+@pytest.fixture(scope="module")
+def failed_build(module_home: Home) -> tuple[Home, Result]:
+    history = ChurnHistory(start=date(2025, 1, 1), days=150, customers=10, seed=3)
+    cut = history.end
+    for table in history.tables:
+        write_run(module_home.lake, table, "initial", cut.date(), history.before(table, cut))
+    template = history.tables["ORDERS"][0]
+    bad = dict(
+        template,
+        ORDER_ID=BAD_ORDER,
+        STATUS="teleported",
+        NET_AMOUNT=-5.0,
+        ORDER_TS=cut - timedelta(days=3),
+        UPDATED_AT=cut - timedelta(days=3),
+    )
+    write_run(module_home.lake, "ORDERS", "bad", cut.date(), [bad])
+    return module_home, module_home.lakeml("--json", "transform")
+
+
+def test_failing_silver_tests_fail_the_command(failed_build: tuple[Home, Result]) -> None:
+    _, result = failed_build
+    assert result.code == 1, result
+    failed = result.json["failed"]
+    assert any(name.startswith("accepted_values_orders_status") for name in failed), failed
+    assert any(name.startswith("value_between_orders_net_amount") for name in failed), failed
+    assert "failing rows are in the quarantine" in result.stderr
+
+
+def test_gold_is_skipped_and_not_written(failed_build: tuple[Home, Result]) -> None:
+    home, result = failed_build
+    skipped = set(result.json["skipped"])
+    assert {"customer_features", "churn_training_set", "daily_sales"} <= skipped
+    for model in ("customer_features", "churn_training_set", "daily_sales"):
+        assert not (home.lake / "gold" / model).exists(), f"gold/{model} was written despite failing tests"
+
+
+def test_failing_rows_are_in_quarantine(failed_build: tuple[Home, Result]) -> None:
+    home, _ = failed_build
+    quarantine = home.lake / "quarantine" / "dbt"
+    (status_dir,) = [p for p in quarantine.iterdir() if p.name.startswith("accepted_values_orders_status")]
+    rows = ds.dataset(str(status_dir), format="parquet").to_table().to_pylist()
+    assert [r["value_field"] for r in rows] == ["teleported"]
+    (amount_dir,) = [p for p in quarantine.iterdir() if p.name.startswith("value_between_orders_net_amount")]
+    bad_rows = ds.dataset(str(amount_dir), format="parquet").to_table().to_pylist()
+    assert [r["order_id"] for r in bad_rows] == [BAD_ORDER]
