@@ -45,13 +45,15 @@ def run_step(
 def chain(
     root: Path,
     *,
-    shuffle_labels: bool,
+    shuffle_labels: bool = False,
     champion: Path | None = None,
     home: Path | None = None,
     group: str = "",
+    gold: Path | None = None,
 ) -> dict[str, Any]:
-    """prepare -> train -> evaluate like SageMaker runs them; returns paths and outputs."""
-    gold = synthetic.write_gold(root / "gold", shuffle_labels=shuffle_labels)
+    """prepare -> train -> evaluate like SageMaker runs them; returns paths and outputs. `gold` is a
+    folder of dbt's gold tables; synthetic ones are written when it is not given."""
+    gold = gold or synthetic.write_gold(root / "gold", shuffle_labels=shuffle_labels)
     prep_ml, train_ml, eval_ml = (
         root / "prepare" / "opt-ml",
         root / "train" / "opt-ml",
