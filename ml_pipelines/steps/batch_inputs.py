@@ -75,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     dates = pd.to_datetime(frame[spec.event_time_column])
     latest = dates.max()
     rows = frame.loc[dates == latest, [spec.id_column, *spec.features]].sort_values(spec.id_column)
+    # The serving container parses numbers only: booleans go as 0/1 (what XGBoost trained on), nulls as "".
+    flags = [name for name in spec.features if rows[name].dtype == bool or str(rows[name].dtype) == "boolean"]
+    rows[flags] = rows[flags].astype("Int8")
     out = Path(args.features_output)
     out.mkdir(parents=True, exist_ok=True)
     rows.to_csv(out / "features.csv", header=False, index=False)

@@ -256,6 +256,8 @@ def test_batch_inputs_writes_latest_snapshot_csv_and_the_champion(
     lines = (tmp_path / "processing" / "features" / "features.csv").read_text().splitlines()
     assert len(lines) == len(latest)
     assert len(lines[0].split(",")) == 1 + len(training_spec().features)  # customer_id, then the features
+    for line in lines[:50]:  # the serving container parses numbers only (booleans as 0/1, nulls empty)
+        [float(value) for value in line.split(",") if value != ""]
 
 
 def test_batch_inputs_without_an_approved_champion_says_how_to_get_one(
