@@ -162,8 +162,9 @@ def seed(conn: Any, config: SeedConfig, progress: ProgressFn | None = None) -> d
                 clock,
                 bad_counts,
             )
-            sql.load(f"{META}.CUSTOMER_STATE", _traits_table(traits))
+            sql.append(f"{META}.CUSTOMER_STATE", _traits_table(traits))
             report_progress("customers", high, total)
+        sql.flush()
         state["next_customer_id"] = total + 1
         state["through"] = (config.start_date + timedelta(days=config.days - 1)).isoformat()
         sql.write_state(state)
@@ -246,8 +247,9 @@ def advance(conn: Any, days: int, progress: ProgressFn | None = None) -> dict[st
                 clock,
                 bad_counts,
             )
-            sql.load(f"{META}.CUSTOMER_STATE_NEXT", _traits_table(traits))
+            sql.append(f"{META}.CUSTOMER_STATE_NEXT", _traits_table(traits))
             report_progress("customers", high, total)
+        sql.flush()
         sql.run(f"DROP TABLE {META}.CUSTOMER_STATE")
         sql.run(f"ALTER TABLE {META}.CUSTOMER_STATE_NEXT RENAME TO {META}.CUSTOMER_STATE")
         through = date.fromisoformat(state["through"]) + timedelta(days=days)
@@ -451,8 +453,8 @@ def _insert(
         table, register = bad.inject(name, table, rng, config.bad_rate, schema.TABLES[name].primary_key)
         for kind in register.column("BAD_CLASS").to_pylist():
             bad_counts[kind] += 1
-        sql.load(f"{META}.INJECTED_BAD_ROWS", register)
-    sql.load(f"{RAW}.{name}", table)
+        sql.append(f"{META}.INJECTED_BAD_ROWS", register)
+    sql.append(f"{RAW}.{name}", table)
 
 
 def _good(table: str, key: str) -> str:

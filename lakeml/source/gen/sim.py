@@ -30,7 +30,7 @@ DAY_S = 86_400
 NEVER = 2**30  # CHURN_DAY of a customer who has not churned
 LONG_AGO = -(2**30)  # LAST_ORDER_DAY of a customer who never ordered
 
-TAU_DAYS = 30.0  # decay of the purchase rate after churning
+TAU_DAYS = 20.0  # decay of the purchase rate after churning
 WINBACK_FLOOR = 0.03  # fraction of the old purchase rate a churned customer keeps
 FRUSTRATION_DECAY = 0.98  # per day
 SEVERITY_FRUSTRATION = np.array([0.25, 0.6, 1.3, 2.2])  # low, medium, high, critical
@@ -87,11 +87,11 @@ def draw_traits(
     order_rate = np.clip(
         np.exp(np.log(1 / 30) + 0.55 * engagement + 0.25 * rng.standard_normal(n)), 1 / 400, 0.5
     )
-    ticket_rate = np.clip(0.006 * np.exp(-0.6 * satisfaction + 0.3 * rng.standard_normal(n)), 0.0005, 0.1)
+    ticket_rate = np.clip(0.012 * np.exp(-0.6 * satisfaction + 0.3 * rng.standard_normal(n)), 0.0005, 0.1)
     log_hazard = (
         np.log(0.0016)
-        - 0.55 * satisfaction
-        + 3.0 * (price - 0.4)
+        - 0.8 * satisfaction
+        + 4.0 * (price - 0.4)
         - 0.35 * engagement
         + CHANNEL_HAZARD[channel]
         - 0.2 * opt_in
@@ -160,7 +160,7 @@ def simulate(traits: Traits, rng: np.random.Generator, start: date, day0: int, n
         signed = signup <= d
         alive = signed & (d < traits.CHURN_DAY)
         tenure_years = np.clip((d - signup) / 365.0, 0.0, 3.0)
-        hazard = np.exp(traits.BASE_LOG_HAZARD + 0.8 * traits.FRUSTRATION - 0.35 * tenure_years)
+        hazard = np.exp(traits.BASE_LOG_HAZARD + 1.2 * traits.FRUSTRATION - 0.35 * tenure_years)
         churns = alive & (rng.random(n) < hazard)
         traits.CHURN_DAY[churns] = d
         since = np.maximum(d - traits.CHURN_DAY, 0)

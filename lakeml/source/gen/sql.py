@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 DATABASE = "RETAIL"
 RAW = "RETAIL.RAW"
 META = "RETAIL.LAKEML_META"
+FLUSH_ROWS = 400_000
 
 
 class Sql:
@@ -31,6 +32,29 @@ class Sql:
         self.cur = conn.cursor()
         self.scratch = scratch
         self._files = 0
+        self._pending: dict[str, list[pa.Table]] = {}
+
+    def append(self, qualified_table: str, table: pa.Table) -> None:
+        """Queue rows for `qualified_table`; they are loaded once FLUSH_ROWS have gathered (or on flush()).
+
+        Each PUT + COPY costs a few round trips, so loading every 20,000-customer chunk separately would
+        spend most of a large run waiting on the server; batching keeps memory bounded all the same.
+        """
+        if table.num_rows == 0:
+            return
+        queue = self._pending.setdefault(qualified_table, [])
+        queue.append(table)
+        if sum(t.num_rows for t in queue) >= FLUSH_ROWS:
+            self._flush_one(qualified_table)
+
+    def flush(self) -> None:
+        for qualified_table in list(self._pending):
+            self._flush_one(qualified_table)
+
+    def _flush_one(self, qualified_table: str) -> None:
+        queue = self._pending.pop(qualified_table, [])
+        if queue:
+            self.load(qualified_table, pa.concat_tables(queue, promote_options="permissive"))
 
     def run(self, statement: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         self.cur.execute(statement, params) if params else self.cur.execute(statement)
