@@ -136,3 +136,8 @@ locals {
     ]
   }
 }
+
+# Statements by id, so tests (tests/*.tftest.hcl) can assert on one statement by name.
+locals {
+  dbt_by_sid = { for s in jsondecode(aws_iam_role_policy.dbt.policy).Statement : s.Sid => s }
+}

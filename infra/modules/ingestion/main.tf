@@ -232,3 +232,8 @@ locals {
     ]
   }
 }
+
+# The role's statements by id, so tests (tests/*.tftest.hcl) can assert on one statement by name.
+locals {
+  policy_by_sid = { for s in jsondecode(aws_iam_role_policy.ingestion.policy).Statement : s.Sid => s }
+}

@@ -299,3 +299,13 @@ resource "aws_s3_bucket_policy" "logs" {
 
   depends_on = [aws_s3_bucket_public_access_block.logs]
 }
+
+# Policies by statement id, so tests (tests/*.tftest.hcl) can assert on one statement by name.
+locals {
+  by_sid     = { for s in local.lake_bucket_policy.Statement : s.Sid => s }
+  log_policy = { for s in jsondecode(aws_s3_bucket_policy.logs.policy).Statement : s.Sid => s }
+}
+
+locals {
+  lake_rules = { for r in aws_s3_bucket_lifecycle_configuration.lake.rule : r.id => r }
+}

@@ -266,3 +266,9 @@ resource "aws_lambda_permission" "approved" {
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.approved.arn
 }
+
+# Statements by id, so tests (tests/*.tftest.hcl) can assert on one statement by name.
+locals {
+  execution_by_sid = { for s in jsondecode(aws_iam_role_policy.execution.policy).Statement : s.Sid => s }
+  approver_by_sid  = { for s in jsondecode(aws_iam_policy.approver.policy).Statement : s.Sid => s }
+}

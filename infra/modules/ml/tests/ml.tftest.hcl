@@ -1,0 +1,135 @@
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012", arn = "arn:aws:iam::123456789012:user/ci", user_id = "AIDAEXAMPLE" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws", dns_suffix = "amazonaws.com" }
+  }
+  mock_resource "aws_sagemaker_model_package_group" {
+    defaults = { arn = "arn:aws:sagemaker:eu-west-1:123456789012:model-package-group/lakeml-churn" }
+  }
+  mock_resource "aws_iam_policy" {
+    defaults = { arn = "arn:aws:iam::123456789012:policy/lakeml-test-model-approver" }
+  }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:eu-west-1:123456789012:rule/lakeml-test-model-approved" }
+  }
+}
+
+override_resource {
+  target = aws_iam_role.execution
+  values = { arn = "arn:aws:iam::123456789012:role/lakeml-test-sagemaker-execution" }
+}
+
+override_resource {
+  target = aws_iam_role.approver
+  values = { arn = "arn:aws:iam::123456789012:role/lakeml-test-model-approver" }
+}
+
+variables {
+  name_prefix     = "lakeml-test"
+  lake_bucket_arn = "arn:aws:s3:::lakeml-test-lake"
+  kms_key_arn     = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+  image_uri       = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/lakeml:0a1b2c3"
+}
+
+run "only_the_approver_may_update_model_packages" {
+  assert {
+    condition = (
+      local.approver_by_sid.ApproveVersionsOfTheGroup.Effect == "Allow"
+      && local.approver_by_sid.ApproveVersionsOfTheGroup.Action == "sagemaker:UpdateModelPackage"
+      && local.approver_by_sid.ApproveVersionsOfTheGroup.Resource == "arn:aws:sagemaker:eu-west-1:123456789012:model-package/lakeml-churn/*"
+    )
+    error_message = "the approver may update versions of the churn group (and no other group)"
+  }
+  assert {
+    condition     = aws_iam_role_policy_attachment.approver.role == aws_iam_role.approver.name && aws_iam_role_policy_attachment.approver.policy_arn == aws_iam_policy.approver.arn
+    error_message = "the approver policy must be attached to the approver role"
+  }
+  assert {
+    condition = (
+      local.execution_by_sid.NeverApprove.Effect == "Deny"
+      && local.execution_by_sid.NeverApprove.Action == "sagemaker:UpdateModelPackage"
+      && local.execution_by_sid.NeverApprove.Resource == "*"
+    )
+    error_message = "the pipeline's execution role must be explicitly denied UpdateModelPackage"
+  }
+  assert {
+    condition = alltrue(flatten([
+      for s in jsondecode(aws_iam_role_policy.execution.policy).Statement : [
+        for a in flatten([s.Action]) : !(s.Effect == "Allow" && (a == "sagemaker:UpdateModelPackage" || a == "sagemaker:*" || a == "sagemaker:Update*"))
+      ]
+    ]))
+    error_message = "no Allow in the execution role may cover UpdateModelPackage"
+  }
+}
+
+run "execution_role_reads_gold_and_writes_ml_outputs_only" {
+  assert {
+    condition     = local.execution_by_sid.LakeReadGold.Action == "s3:GetObject" && local.execution_by_sid.LakeReadGold.Resource == "arn:aws:s3:::lakeml-test-lake/gold/*"
+    error_message = "gold is read-only for the pipeline"
+  }
+  assert {
+    condition = toset(local.execution_by_sid.LakeWriteMlAndPredictions.Resource) == toset([
+      "arn:aws:s3:::lakeml-test-lake/ml/*", "arn:aws:s3:::lakeml-test-lake/predictions/*",
+    ])
+    error_message = "the pipeline writes ml/ and predictions/ only"
+  }
+  assert {
+    condition     = !strcontains(aws_iam_role_policy.execution.policy, "/bronze/") && !strcontains(aws_iam_role_policy.execution.policy, "/silver/")
+    error_message = "the pipeline never touches bronze or silver"
+  }
+  assert {
+    condition     = local.execution_by_sid.PassOwnRoleToSageMaker.Resource == aws_iam_role.execution.arn && local.execution_by_sid.PassOwnRoleToSageMaker.Condition.StringEquals["iam:PassedToService"] == "sagemaker.amazonaws.com"
+    error_message = "the role may pass only itself, only to SageMaker"
+  }
+  assert {
+    condition     = local.execution_by_sid.PullTheOneImage.Resource == "arn:aws:ecr:eu-west-1:123456789012:repository/lakeml"
+    error_message = "image pulls are limited to the repository of image_uri"
+  }
+  assert {
+    condition     = aws_iam_role.execution.name == "lakeml-test-sagemaker-execution"
+    error_message = "the execution role is <name_prefix>-sagemaker-execution (ml_pipelines' default is lakeml-sagemaker-execution)"
+  }
+}
+
+run "approved_versions_reach_the_target" {
+  variables {
+    on_approved_target_arn = "arn:aws:lambda:eu-west-1:123456789012:function:lakeml-test-deploy"
+  }
+  assert {
+    condition = (
+      jsondecode(aws_cloudwatch_event_rule.approved.event_pattern).source == ["aws.sagemaker"]
+      && jsondecode(aws_cloudwatch_event_rule.approved.event_pattern)["detail-type"] == ["SageMaker Model Package State Change"]
+      && jsondecode(aws_cloudwatch_event_rule.approved.event_pattern).detail.ModelApprovalStatus == ["Approved"]
+      && jsondecode(aws_cloudwatch_event_rule.approved.event_pattern).detail.ModelPackageGroupName == ["lakeml-churn"]
+    )
+    error_message = "the rule must match Approved state changes of the churn group only"
+  }
+  assert {
+    condition     = aws_cloudwatch_event_target.approved[0].arn == var.on_approved_target_arn && aws_cloudwatch_event_target.approved[0].role_arn == null
+    error_message = "the rule must target the given Lambda directly"
+  }
+  assert {
+    condition     = aws_lambda_permission.approved[0].source_arn == aws_cloudwatch_event_rule.approved.arn && aws_lambda_permission.approved[0].principal == "events.amazonaws.com"
+    error_message = "the Lambda target must allow this rule (and only it) to invoke it"
+  }
+}
+
+run "no_target_means_no_target" {
+  assert {
+    condition     = length(aws_cloudwatch_event_target.approved) == 0 && length(aws_lambda_permission.approved) == 0
+    error_message = "without on_approved_target_arn the rule has no target"
+  }
+}
+
+run "state_machine_target_needs_a_role" {
+  command = plan
+  variables {
+    on_approved_target_arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:lakeml-test-deploy"
+  }
+  expect_failures = [var.on_approved_target_role_arn]
+}
