@@ -216,3 +216,14 @@ def test_recovery_rolls_a_committed_run_forward_and_uncommits_its_losing_sibling
     assert recovered == ["r2b"] and current == store.get("ORDERS") and current.run_id == "r2b"
     assert [m["run_id"] for m in read_manifests(lake_fs, "orders")] == ["r1", "r2b"]
     assert json.loads(Path(lake_fs.path(manifest_path("orders", "r2b"))).read_text())["run_id"] == "r2b"
+
+
+def test_lakeml_run_ingests_after_the_source_and_before_anything_reads_bronze(home):
+    from lakeml.orchestrate import stages
+    from lakeml.settings import load_settings
+
+    names = [stage.name for stage in stages(load_settings())]
+    assert names.index("source") < names.index("ingest")
+    assert all(
+        names.index("ingest") < names.index(later) for later in ("transform", "train") if later in names
+    )
