@@ -9,7 +9,7 @@ Every customer has hidden traits drawn once at sign-up:
   unobservable noise term.
 
 Each simulated day a not-yet-churned customer churns with probability
-`exp(BASE_LOG_HAZARD + 0.55 * FRUSTRATION - 0.35 * min(tenure_years, 3))`. FRUSTRATION is raised by every
+`exp(BASE_LOG_HAZARD + 1.2 * FRUSTRATION - 0.35 * min(tenure_years, 3))`. FRUSTRATION is raised by every
 support ticket (more for high/critical severity) and decays by 2 % a day, so tickets and their severity
 raise churn risk for a while. After churning, the purchase rate decays (time constant TAU_DAYS) to a
 small floor (occasional win-backs), which is what recency/frequency features see. The label the ML
@@ -33,6 +33,8 @@ LONG_AGO = -(2**30)  # LAST_ORDER_DAY of a customer who never ordered
 TAU_DAYS = 20.0  # decay of the purchase rate after churning
 WINBACK_FLOOR = 0.03  # fraction of the old purchase rate a churned customer keeps
 FRUSTRATION_DECAY = 0.98  # per day
+FRUSTRATION_HAZARD = 1.2  # log-hazard per unit of frustration
+TENURE_HAZARD = 0.35  # log-hazard per year of tenure (capped at 3 years)
 SEVERITY_FRUSTRATION = np.array([0.25, 0.6, 1.3, 2.2])  # low, medium, high, critical
 CHANNEL_HAZARD = np.array([0.0, -0.35, 0.3])  # web, app, store (order of schema.CHANNELS)
 CHANNEL_SHARES = np.array([0.45, 0.35, 0.20])
@@ -160,7 +162,9 @@ def simulate(traits: Traits, rng: np.random.Generator, start: date, day0: int, n
         signed = signup <= d
         alive = signed & (d < traits.CHURN_DAY)
         tenure_years = np.clip((d - signup) / 365.0, 0.0, 3.0)
-        hazard = np.exp(traits.BASE_LOG_HAZARD + 1.2 * traits.FRUSTRATION - 0.35 * tenure_years)
+        hazard = np.exp(
+            traits.BASE_LOG_HAZARD + FRUSTRATION_HAZARD * traits.FRUSTRATION - TENURE_HAZARD * tenure_years
+        )
         churns = alive & (rng.random(n) < hazard)
         traits.CHURN_DAY[churns] = d
         since = np.maximum(d - traits.CHURN_DAY, 0)
