@@ -83,6 +83,16 @@ class Target:
             deploy_function_arn=env.get("LAKEML_DEPLOY_FUNCTION_ARN", ""),
         )
 
+    def placeholders(self) -> list[str]:
+        """Environment variables still at their placeholder (fine locally; unusable on AWS)."""
+        marker = f":{PLACEHOLDER_ACCOUNT}:"
+        checks = {
+            "LAKEML_SAGEMAKER_ROLE_ARN": marker in self.role_arn,
+            "LAKEML_IMAGE_URI": self.image_uri.startswith(f"{PLACEHOLDER_ACCOUNT}."),
+            "LAKEML_DEPLOY_FUNCTION_ARN": marker in self.deploy_function_arn,
+        }
+        return [name for name, is_placeholder in checks.items() if is_placeholder]
+
     def uri(self, *parts: str) -> str:
         return "/".join([f"s3://{self.bucket}", *parts])
 

@@ -15,7 +15,7 @@ import typer
 
 from lakeml.cli import pipeline_local
 from lakeml.cli.output import JSON_OPTION, emit, handles_errors, out_console, want_json
-from lakeml.errors import LakemlError, UsageError
+from lakeml.errors import ConfigError, LakemlError, UsageError
 from lakeml.settings import Settings, load_settings
 
 app = typer.Typer(
@@ -48,6 +48,12 @@ def upsert(settings: Settings, *, batch: bool = False) -> dict[str, Any]:
     from ml_pipelines.pipeline import BATCH_PIPELINE, TRAINING_PIPELINE, Target, definition
 
     target = Target.from_settings(settings)
+    missing = target.placeholders()
+    if missing:
+        raise ConfigError(
+            f"{', '.join(missing)} not set: the definition would name placeholder AWS resources. Set them "
+            "(or LAKEML_AWS_ACCOUNT_ID for the default names) from infra's outputs before `upsert`"
+        )
     name = BATCH_PIPELINE if batch else TRAINING_PIPELINE
     body = json.dumps(definition(target, batch=batch))
     client = _client(settings)

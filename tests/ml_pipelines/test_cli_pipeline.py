@@ -38,6 +38,7 @@ def aws(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         "AWS_DEFAULT_REGION": "eu-west-1",
         "LAKEML_ENV": "aws",
         "LAKEML_AWS__LAKE_BUCKET": "lakeml-lake",
+        "LAKEML_AWS_ACCOUNT_ID": "123456789012",
         "LAKEML_SAGEMAKER_ROLE_ARN": "arn:aws:iam::123456789012:role/lakeml-sagemaker",
     }.items():
         monkeypatch.setenv(name, value)
@@ -81,3 +82,14 @@ def test_require_aws_names_the_setting() -> None:
 
     with pytest.raises(UsageError, match="LAKEML_ENV=aws"):
         _require_aws(Settings(env="local"), "start")
+
+
+def test_upsert_refuses_placeholder_aws_names_naming_the_variables(
+    aws: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lakeml.cli.pipeline import upsert
+    from lakeml.errors import ConfigError
+
+    monkeypatch.delenv("LAKEML_AWS_ACCOUNT_ID")
+    with pytest.raises(ConfigError, match="LAKEML_IMAGE_URI, LAKEML_DEPLOY_FUNCTION_ARN not set"):
+        upsert(aws)
