@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 # A connection used within this many seconds is trusted as is; an older one is health-checked first.
 IDLE_CHECK_AFTER_S = 60.0
+HEALTH_CHECK_TIMEOUT_S = 10.0
+CLOSE_TIMEOUT_S = 5.0
 CONNECT_ATTEMPTS = 3
 
 
@@ -89,13 +91,36 @@ def _stale_reason(kept: _Kept, identity: str) -> str | None:
     idle = time.monotonic() - kept.last_used
     if idle < IDLE_CHECK_AFTER_S:
         return None
-    try:
-        with kept.connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchall()
-    except Exception as exc:  # any failure means "do not trust it"; the new connection will tell why
-        return f"it failed a health check after {idle:.0f} s idle ({type(exc).__name__})"
-    return None
+    problem = _health_check(kept.connection)
+    return f"it failed a health check after {idle:.0f} s idle ({problem})" if problem else None
+
+
+def _health_check(connection: SnowflakeConnection) -> str | None:
+    """Run `SELECT 1` with a deadline; None if it answered, else why not.
+
+    The deadline is a thread join because the connector's own timeouts do not bound this: against a
+    server that went away it keeps retrying the request for minutes (measured: > 200 s with
+    `execute(timeout=5)`). A probe that misses the deadline is abandoned (daemon thread) with its
+    connection, which is never used again.
+    """
+    outcome: list[BaseException | None] = []
+
+    def probe() -> None:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                cursor.fetchall()
+            outcome.append(None)
+        except Exception as exc:  # any failure means "do not trust it"; the new connection will tell why
+            outcome.append(exc)
+
+    thread = threading.Thread(target=probe, name="source-health-check", daemon=True)
+    thread.start()
+    thread.join(HEALTH_CHECK_TIMEOUT_S)
+    if not outcome:
+        return f"no answer within {HEALTH_CHECK_TIMEOUT_S:.0f} s"
+    error = outcome[0]
+    return type(error).__name__ if error is not None else None
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -126,7 +151,15 @@ def _open(settings: Settings) -> SnowflakeConnection:
 
 
 def _close_quietly(connection: SnowflakeConnection) -> None:
-    try:
-        connection.close()
-    except Exception as exc:  # closing a dead session fails; there is nothing left to release
-        log.debug("closing a stale source connection failed: %s", type(exc).__name__)
+    """Log the session out, waiting at most CLOSE_TIMEOUT_S: against a dead server the logout request
+    retries for minutes, and a stale connection must never hold up the run that replaces it."""
+
+    def close() -> None:
+        try:
+            connection.close(retry=False)
+        except Exception as exc:  # closing a dead session fails; there is nothing left to release
+            log.debug("closing a stale source connection failed: %s", type(exc).__name__)
+
+    thread = threading.Thread(target=close, name="source-close", daemon=True)
+    thread.start()
+    thread.join(CLOSE_TIMEOUT_S)
