@@ -275,8 +275,8 @@ class LocalRunner:
         elif step.type == "Tuning":
             props, jobs = tuning.run_tuning(self.config, job_name, job_dir, arguments)
             entry.update(
-                jobs=[{k: v for k, v in j.items() if k != "Properties"} for j in jobs],
-                script_seconds=round(sum(j.get("Seconds", 0) for j in jobs), 3),
+                jobs=[{k: v for k, v in j.items() if k not in ("Properties", "Interval")} for j in jobs],
+                script_seconds=round(_covered([j["Interval"] for j in jobs if "Interval" in j]), 3),
                 metrics={
                     "best_"
                     + props["BestTrainingJob"]["FinalHyperParameterTuningJobObjectiveMetric"][
@@ -447,6 +447,16 @@ class LocalRunner:
             "TransformOutput": {"S3OutputPath": output},
             "TransformJobArn": f"arn:aws:sagemaker:local:000000000000:transform-job/{name.lower()}",
         }
+
+
+def _covered(intervals: list[tuple[float, float]]) -> float:
+    """Seconds during which at least one job process ran (parallel tuning jobs overlap)."""
+    total, end = 0.0, float("-inf")
+    for start, stop in sorted(intervals):
+        if stop > end:
+            total += stop - max(start, end)
+            end = stop
+    return total
 
 
 def _graph(definition: Definition) -> dict[str, set[str]]:

@@ -45,6 +45,7 @@ class JobResult:
     seconds: float
     metrics: dict[str, list[float]] = field(default_factory=dict)
     log: Path | None = None
+    started: float = 0.0  # time.monotonic() when the job's process started (for overhead accounting)
 
     def final_metrics(self) -> dict[str, float]:
         return {name: values[-1] for name, values in self.metrics.items() if values}
@@ -203,7 +204,9 @@ def run_processing(
             Path(_rewrite(item["S3Output"]["LocalPath"], opt_ml)),
             config.local_path(item["S3Output"]["S3Uri"]),
         )
-    result = JobResult(name=job_name, status="Completed", seconds=time.monotonic() - started, log=log)
+    result = JobResult(
+        name=job_name, status="Completed", seconds=time.monotonic() - started, log=log, started=started
+    )
     properties = {
         "ProcessingJobName": job_name,
         "ProcessingJobArn": f"arn:aws:sagemaker:local:000000000000:processing-job/{job_name.lower()}",
@@ -288,6 +291,7 @@ def run_training(
         seconds=time.monotonic() - started,
         metrics=metrics,
         log=log,
+        started=started,
     )
     properties = {
         "TrainingJobName": job_name,

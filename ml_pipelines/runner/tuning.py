@@ -159,6 +159,7 @@ def run_tuning(
         record.update(
             TrainingJobStatus=result.status,
             Seconds=round(result.seconds, 3),
+            Interval=(result.started, result.started + result.seconds),
             ModelArtifacts=properties["ModelArtifacts"],
             Properties=properties,
         )
