@@ -1,0 +1,95 @@
+"""Local pipeline wall time at default scale, per step, and the runner's own overhead.
+
+The whole chain at default scale (seed → ingest → dbt → training pipeline with ≥ 10 tuning trials), then
+per step: wall seconds, seconds spent inside the steps' own processes (the image's commands), and the
+runner's overhead = total - time in those processes (input/output copies, model packing, Optuna,
+bookkeeping). Reproduce: `make bench` or `.venv/bin/python -m bench pipeline`.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from typing import Any
+
+from bench.common import print_table, write_result
+
+TRIALS = int(os.environ.get("BENCH_PIPELINE_TRIALS", "10"))
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["LAKEML_HOME"] = home
+        from lakeml.orchestrate import ingest_stage, source_stage
+        from lakeml.settings import load_settings
+
+        settings = load_settings()
+        quiet = lambda *_: None  # noqa: E731
+        prepare: dict[str, float] = {}
+        for name, stage in (("source", source_stage), ("ingest", ingest_stage)):
+            started = time.monotonic()
+            stage(settings, quiet)
+            prepare[name] = time.monotonic() - started
+        from lakeml.orchestrate import stages
+
+        transform = next((s for s in stages(settings) if s.name == "transform"), None)
+        if transform is None:
+            raise SystemExit("no transform stage: gold cannot be built")
+        started = time.monotonic()
+        transform.run(settings, quiet)
+        prepare["transform"] = time.monotonic() - started
+
+        from lakeml.cli.pipeline_local import run_local
+        from lakeml.source.server import stop
+        from ml_pipelines.pipeline import definition_for
+
+        started = time.monotonic()
+        record = run_local(settings, definition_for(settings), {"MaxTuningJobs": str(TRIALS)}, quiet=True)
+        total = time.monotonic() - started
+        stop(settings)
+    rows: list[dict[str, Any]] = []
+    for step in record["steps"]:
+        inside = float(step.get("script_seconds") or 0.0)
+        rows.append(
+            {
+                "step": step["name"],
+                "type": step["type"],
+                "status": step["status"],
+                "seconds": step["seconds"],
+                "in_process_s": round(inside, 2),
+                "jobs": len(step.get("jobs", [])) or "",
+            }
+        )
+    inside_total = sum(r["in_process_s"] for r in rows)
+    overhead = total - inside_total
+    rows.append(
+        {
+            "step": "TOTAL",
+            "type": "",
+            "status": record["status"],
+            "seconds": round(total, 2),
+            "in_process_s": round(inside_total, 2),
+            "jobs": "",
+        }
+    )
+    print_table(f"local training pipeline at default scale, {TRIALS} tuning trials", rows)
+    print(f"\nrunner overhead: {overhead:.2f} s of {total:.2f} s = {100 * overhead / total:.1f} %")
+    print("before the pipeline: " + ", ".join(f"{k} {v:.1f} s" for k, v in prepare.items()))
+    write_result(
+        "pipeline",
+        "make bench  # or: .venv/bin/python -m bench pipeline",
+        rows,
+        packages=("xgboost-cpu", "optuna", "sagemaker-mlops"),
+        trials=TRIALS,
+        total_seconds=round(total, 2),
+        overhead_seconds=round(overhead, 2),
+        overhead_percent=round(100 * overhead / total, 1),
+        prepare_seconds=prepare,
+        status=record["status"],
+        failure_reason=record.get("failure_reason"),
+    )
+
+
+if __name__ == "__main__":
+    main()
