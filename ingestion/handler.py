@@ -109,20 +109,28 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         report = ingest(load_settings(), tables=request.tables, full_refresh=request.full_refresh)
     except IngestFailed as exc:
+        _count_tables(exc.report)
         publish(exc.report)
         logger.error("ingestion failed", extra={"runs": _brief(exc.report)})
         raise
+    _count_tables(report)
     publish(report)
     logger.info("ingestion finished", extra={"runs": _brief(report)})
     return report.model_dump(mode="json")
 
 
+def _count_tables(report: IngestReport) -> None:
+    """Run totals on the function's own blob (flushed by `log_metrics` when the handler returns)."""
+    failed = sum(run.status == "failed" for run in report.runs)
+    metrics.add_metric("TablesIngested", MetricUnit.Count, len(report.runs) - failed)
+    metrics.add_metric("TablesFailed", MetricUnit.Count, failed)
+
+
 def publish(report: IngestReport, now: datetime | None = None) -> None:
-    """EMF metrics: one blob per table (dimension `table`), and run totals on the function's blob."""
+    """EMF metrics, one blob per table (dimension `table`), printed at once: a blob's dimensions are
+    shared by all its metrics, so per-table values cannot ride on the function's blob."""
     now = now or datetime.now(UTC)
-    failed = 0
     for run in report.runs:
-        failed += run.status == "failed"
         per_table = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
         per_table.add_dimension("table", run.table)
         per_table.add_metric("RowsExtracted", MetricUnit.Count, run.extracted)
@@ -136,8 +144,6 @@ def publish(report: IngestReport, now: datetime | None = None) -> None:
         per_table.add_metric("RunFailed", MetricUnit.Count, int(run.status == "failed"))
         per_table.add_metadata("run_id", run.run_id or "")
         per_table.flush_metrics()
-    metrics.add_metric("TablesIngested", MetricUnit.Count, len(report.runs) - failed)
-    metrics.add_metric("TablesFailed", MetricUnit.Count, failed)
 
 
 def watermark_lag_seconds(run: RunSummary, now: datetime) -> float | None:
