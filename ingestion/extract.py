@@ -203,11 +203,11 @@ class Stream:
         carried = 0
         try:
             for batch in self.cursor.fetch_arrow_batches():
-                batch = conform(batch, self.schema)
+                # conform slice by slice: a cast of the whole batch would copy the entire result at once
                 offset = 0
                 if carried:
                     take = min(size - carried, batch.num_rows)
-                    carry.append(batch.slice(0, take))
+                    carry.append(conform(batch.slice(0, take), self.schema))
                     carried += take
                     offset = take
                     if carried < size:
@@ -215,10 +215,10 @@ class Stream:
                     yield pa.concat_tables(carry).combine_chunks()
                     carry, carried = [], 0
                 while batch.num_rows - offset >= size:
-                    yield batch.slice(offset, size)
+                    yield conform(batch.slice(offset, size), self.schema)
                     offset += size
                 if offset < batch.num_rows:
-                    carry.append(batch.slice(offset))
+                    carry.append(conform(batch.slice(offset), self.schema))
                     carried += batch.num_rows - offset
             if carried:
                 yield pa.concat_tables(carry).combine_chunks()
