@@ -7,13 +7,15 @@
     <lake>/bronze/_manifests/<table>/<run>.json   (one JSON line; written after the parts = the commit)
 
   Per table:
-    bronze.<table>__files  binaryFile listing of the parts (cheap probe: are there any parts?)
-    bronze.<table>__parts  external Parquet table partitioned by (ingest_date, run_id). With parts, its
-                           schema is read from them (so NUMBER(p,s) landed as decimal or as double both
-                           work; silver casts); without, it is declared from the source's columns.
-                           Dropped and re-created every run (metadata only) + partitions recovered, so
-                           new runs and schema changes are picked up.
+    bronze.<table>__parts  external Parquet table partitioned by (ingest_date, run_id), its schema read
+                           from the parts (so NUMBER(p,s) landed as decimal or as double both work;
+                           silver casts). Created once; every run recovers new partitions (MSCK REPAIR,
+                           which also refreshes Spark's file cache). `--full-refresh` re-creates it, so
+                           a changed schema is re-read.
+    bronze.<table>__empty  while a table has no parts yet: the same, declared from the source's columns
+                           (bronze.<table>__files, a binaryFile listing, is the probe for parts).
     bronze.<table>         view: parts inner-joined to the manifests of that table = committed runs only.
+  Steady state costs two statements per table; DDL is only issued when something changed.
   Plus bronze._manifests (JSON) and predictions.churn_scores_raw (CSV output of batch scoring).
 -#}
 {% macro register_bronze() %}
@@ -26,46 +28,67 @@
   {%- do run_query('create database if not exists predictions') -%}
   {#- partition values stay strings (a run id of digits must not become an int) -#}
   {%- do run_query('set spark.sql.sources.partitionColumnTypeInference.enabled=false') -%}
+  {%- set existing = [] -%}
+  {%- for row in run_query('show tables in ' ~ schema) -%}
+    {%- do existing.append(row[1] | lower) -%}
+  {%- endfor -%}
+  {%- set rebuild = flags.FULL_REFRESH -%}
 
-  {%- do run_query('drop table if exists ' ~ schema ~ '._manifests') -%}
-  {%- do run_query(
-      'create table ' ~ schema ~ '._manifests (`table` string, run_id string, ingest_date string, '
-      ~ 'window_low string, window_high string, extracted bigint, landed bigint, quarantined bigint, '
-      ~ 'committed_at string, schema_fingerprint string) using json '
-      ~ "options (recursiveFileLookup 'true', pathGlobFilter '*.json') "
-      ~ "location '" ~ lake ~ "/bronze/_manifests'") -%}
+  {%- if '_manifests' not in existing -%}
+    {%- do run_query(
+        'create table ' ~ schema ~ '._manifests (`table` string, run_id string, ingest_date string, '
+        ~ 'window_low string, window_high string, extracted bigint, landed bigint, quarantined bigint, '
+        ~ 'committed_at string, schema_fingerprint string) using json '
+        ~ "options (recursiveFileLookup 'true', pathGlobFilter '*.json') "
+        ~ "location '" ~ lake ~ "/bronze/_manifests'") -%}
+  {%- else -%}
+    {%- do run_query('refresh table ' ~ schema ~ '._manifests') -%}
+  {%- endif -%}
 
   {%- for node in graph.sources.values() if node.source_name == 'bronze' -%}
     {%- set name = node.identifier -%}
     {%- set location = lake ~ '/bronze/' ~ name -%}
-    {%- set files = schema ~ '.' ~ name ~ '__files' -%}
     {%- set parts = schema ~ '.' ~ name ~ '__parts' -%}
-    {%- do run_query('drop table if exists ' ~ files) -%}
-    {%- do run_query('create table ' ~ files ~ ' using binaryFile '
-        ~ "options (recursiveFileLookup 'true', pathGlobFilter '*.parquet') location '" ~ location ~ "'") -%}
-    {%- set found = run_query('select count(*) from (select path from ' ~ files ~ ' limit 1)').columns[0].values()[0] -%}
-    {%- do run_query('drop table if exists ' ~ parts) -%}
-    {%- if found | int > 0 -%}
-      {%- do run_query('create table ' ~ parts ~ ' using parquet '
-          ~ "location '" ~ location ~ "'") -%}
-    {%- else -%}
-      {%- set declared = [] -%}
-      {%- for column in node.columns.values() if column.name not in ('ingest_date', 'run_id', '_committed_at') -%}
-        {%- do declared.append(column.name ~ ' ' ~ column.data_type) -%}
-      {%- endfor -%}
-      {%- do run_query('create table ' ~ parts ~ ' (' ~ declared | join(', ')
-          ~ ', ingest_date string, run_id string) using parquet partitioned by (ingest_date, run_id) '
-          ~ "location '" ~ location ~ "'") -%}
+    {%- set empty = schema ~ '.' ~ name ~ '__empty' -%}
+    {%- set files = schema ~ '.' ~ name ~ '__files' -%}
+    {%- if rebuild and (name ~ '__parts') in existing -%}
+      {%- do run_query('drop table ' ~ parts) -%}
+      {%- do existing.remove(name ~ '__parts') -%}
     {%- endif -%}
-    {%- do run_query('msck repair table ' ~ parts) -%}
-    {%- do run_query(
-        'create or replace view ' ~ schema ~ '.' ~ name ~ ' as '
-        ~ 'select p.*, m.committed_at as _committed_at from ' ~ parts ~ ' p '
-        ~ 'join (select run_id, max(to_timestamp(committed_at)) as committed_at from ' ~ schema ~ '._manifests '
-        ~ "where lower(`table`) = '" ~ name ~ "' group by run_id) m on p.run_id = m.run_id") -%}
+    {%- set reader = none -%}
+    {%- if (name ~ '__parts') in existing -%}
+      {%- do run_query('msck repair table ' ~ parts) -%}
+    {%- else -%}
+      {%- if (name ~ '__files') not in existing -%}
+        {%- do run_query('create table if not exists ' ~ files ~ ' using binaryFile '
+            ~ "options (recursiveFileLookup 'true', pathGlobFilter '*.parquet') location '" ~ location ~ "'") -%}
+      {%- endif -%}
+      {%- do run_query('refresh table ' ~ files) -%}
+      {%- set found = run_query('select count(*) from (select path from ' ~ files ~ ' limit 1)').columns[0].values()[0] -%}
+      {%- if found | int > 0 -%}
+        {%- do run_query('create table ' ~ parts ~ " using parquet location '" ~ location ~ "'") -%}
+        {%- do run_query('msck repair table ' ~ parts) -%}
+        {%- set source_table = parts -%}
+      {%- else -%}
+        {%- set declared = [] -%}
+        {%- for column in node.columns.values() if column.name not in ('ingest_date', 'run_id', '_committed_at') -%}
+          {%- do declared.append(column.name ~ ' ' ~ column.data_type) -%}
+        {%- endfor -%}
+        {%- do run_query('create table if not exists ' ~ empty ~ ' (' ~ declared | join(', ')
+            ~ ', ingest_date string, run_id string) using parquet partitioned by (ingest_date, run_id) '
+            ~ "location '" ~ location ~ "'") -%}
+        {%- set source_table = empty -%}
+      {%- endif -%}
+      {%- do run_query(
+          'create or replace view ' ~ schema ~ '.' ~ name ~ ' as '
+          ~ 'select p.*, m.committed_at as _committed_at from ' ~ source_table ~ ' p '
+          ~ 'join (select run_id, max(to_timestamp(committed_at)) as committed_at from ' ~ schema ~ '._manifests '
+          ~ "where lower(`table`) = '" ~ name ~ "' group by run_id) m on p.run_id = m.run_id") -%}
+    {%- endif -%}
   {%- endfor -%}
 
   {%- do run_query(
       'create table if not exists predictions.churn_scores_raw (customer_id bigint, churn_probability double) '
       ~ "using csv location '" ~ lake ~ "/predictions/churn_scores'") -%}
+  {%- do run_query('refresh table predictions.churn_scores_raw') -%}
 {% endmacro %}

@@ -80,6 +80,10 @@ class BuildReport:
         return [n.name for n in self.nodes if n.status in ("error", "fail")]
 
     @property
+    def warned(self) -> list[str]:
+        return [n.name for n in self.nodes if n.status == "warn"]
+
+    @property
     def skipped(self) -> list[str]:
         return [n.name for n in self.nodes if n.status == "skipped"]
 
@@ -90,6 +94,7 @@ class BuildReport:
             "passed": self.passed,
             "failed": self.failed,
             "skipped": self.skipped,
+            "warned": self.warned,
             "seconds": round(self.seconds, 2),
             "target": self.target,
             "summary": self.summary,
@@ -100,6 +105,8 @@ class BuildReport:
         text = f"{self.models} models, {self.tests} tests ({self.passed} passed)"
         if self.failed:
             text += f"; failed: {', '.join(self.failed)}"
+        if self.warned:
+            text += f"; warnings: {', '.join(self.warned)}"
         if self.skipped:
             text += f"; skipped {len(self.skipped)}"
         return text
