@@ -37,3 +37,8 @@ output "schedule_rule_name" {
   description = "Name of the EventBridge schedule rule."
   value       = aws_cloudwatch_event_rule.schedule.name
 }
+
+output "environment" {
+  description = "The function's environment (LAKEML_* and POWERTOOLS_*): the settings lakeml runs with on AWS."
+  value       = aws_lambda_function.ingestion.environment[0].variables
+}

@@ -94,3 +94,19 @@ module "network" {
   route_table_ids = var.route_table_ids
   subnet_ids      = var.subnet_ids
 }
+
+data "aws_caller_identity" "current" {}
+
+locals {
+  # What a person's shell (or CI) exports to run the lakeml CLI against this env: the same names the
+  # ingestion Lambda gets, plus those the dbt-glue profile and the SageMaker pipeline read.
+  lakeml_env = merge(
+    { for name, value in module.ingestion.environment : name => value if startswith(name, "LAKEML_AWS__") || name == "LAKEML_ENV" || name == "LAKEML_SOURCE__SECRET_ID" },
+    {
+      LAKEML_AWS_ACCOUNT_ID     = data.aws_caller_identity.current.account_id
+      LAKEML_GLUE_ROLE_ARN      = module.glue.role_arn
+      LAKEML_SAGEMAKER_ROLE_ARN = module.ml.execution_role_arn
+      LAKEML_IMAGE_URI          = var.ml_image_uri
+    },
+  )
+}

@@ -70,3 +70,13 @@ output "alerts_topic_arn" {
   description = "SNS topic of lakeml alerts."
   value       = module.notify.topic_arn
 }
+
+output "lakeml_env" {
+  description = "LAKEML_* variables that point the lakeml CLI at this env (export them, set AWS credentials, run)."
+  value       = local.lakeml_env
+}
+
+output "ingestion_environment" {
+  description = "Environment of the ingestion Lambda."
+  value       = module.ingestion.environment
+}
