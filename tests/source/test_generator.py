@@ -14,7 +14,9 @@ from tests.source.churn_features import FEATURES, snapshot_frame
 
 pytestmark = pytest.mark.xdist_group("source-generator")
 
-SMALL = ("--customers", "2000", "--days", "240", "--seed", "11", "--bad-rate", "0.02")
+SMALL = ("--customers", "1500", "--days", "200", "--seed", "11", "--bad-rate", "0.02")
+SEEDED_CLOCK = datetime(2025, 7, 20)  # end of the 200th day from 2025-01-01
+ADVANCED_CLOCK = SEEDED_CLOCK + timedelta(days=10)
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +73,8 @@ def test_seed_report_counts_match_the_tables(twins):
 def test_advance_inserts_new_rows_and_updates_old_ones_inside_the_new_days(twins):
     home = twins["homes"][0]
     seeded, advanced = twins["seeded"][0], twins["advanced"][0]
-    assert seeded["through"] == "2025-08-28" and advanced["through"] == "2025-09-07"
-    old_clock = datetime(2025, 8, 29)
-    new_clock = datetime(2025, 9, 8)
+    assert seeded["through"] == "2025-07-19" and advanced["through"] == "2025-07-29"
+    old_clock, new_clock = SEEDED_CLOCK, ADVANCED_CLOCK
     for name in ("ORDERS", "ORDER_ITEMS", "SUPPORT_TICKETS", "CUSTOMERS"):
         assert advanced["inserted"][name] > 0, name
     for name in ("ORDERS", "SUPPORT_TICKETS", "CUSTOMERS", "PRODUCTS"):
@@ -192,7 +193,7 @@ def test_registered_rows_carry_their_defect_and_json(twins):
             if row.BAD_CLASS == "future_timestamp":
                 assert match.ORDER_TS.iloc[0] > pd.Timestamp("2035-01-01")
     # bad rows were also injected into the advanced days
-    late = register[register.UPDATED_AT.ge(pd.Timestamp("2025-08-29"))]
+    late = register[register.UPDATED_AT.ge(pd.Timestamp(SEEDED_CLOCK))]
     assert len(late) > 0
 
 
