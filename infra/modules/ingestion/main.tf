@@ -23,6 +23,7 @@ locals {
 # Created empty: the value (account, user, private_key, ...) is put with the CLI, never through Terraform,
 # so no credential ever lands in the state. See docs/infra.md.
 resource "aws_secretsmanager_secret" "source" {
+  # checkov:skip=CKV2_AWS_57:Snowflake key-pair rotation needs a rotation function that is not built yet (docs/infra.md)
   count = var.source_secret_arn == null ? 1 : 0
 
   name                    = "${var.name_prefix}/snowflake"
@@ -59,6 +60,7 @@ resource "aws_sqs_queue_policy" "dlq" {
 
 # Created here (not by Lambda on first run) so it has a retention and the CMK, and Terraform owns it.
 resource "aws_cloudwatch_log_group" "function" {
+  # checkov:skip=CKV_AWS_338:retention is per env (log_retention_days); run history lives in the lake manifests, not in logs
   name              = "/aws/lambda/${local.function_name}"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.kms_key_arn
@@ -67,6 +69,10 @@ resource "aws_cloudwatch_log_group" "function" {
 # ---------------------------------------------------------------------------------------- function
 
 resource "aws_lambda_function" "ingestion" {
+  # checkov:skip=CKV_AWS_116:failed async events go to the on-failure destination (the SQS queue below, with the error); a dead_letter_config would be a second copy without it
+  # checkov:skip=CKV_AWS_117:the function reaches Snowflake over the internet; inside a VPC it would need a NAT gateway (infra/modules/network is ready when it moves)
+  # checkov:skip=CKV_AWS_272:Lambda code signing applies to .zip packages only, not container images
+  # checkov:skip=CKV_AWS_173:the environment holds names only (the credentials are in Secrets Manager); Lambda encrypts it at rest
   function_name = local.function_name
   description   = "lakeml ingestion: Snowflake -> s3://${var.lake_bucket_name}/${var.bronze_prefix}/"
   role          = aws_iam_role.ingestion.arn
