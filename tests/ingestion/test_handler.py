@@ -322,6 +322,48 @@ def test_persistent_failure_raises_so_the_event_reaches_the_dlq(
     assert_canary_never_appears(captured, caplog)
 
 
+def test_key_pair_secret_authenticates_through_the_connector(
+    world: World,
+    deployment: Lambda,
+    invoke: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An encrypted PEM + passphrase in the secret: the connector logs in with the decoded key (key-pair
+    authenticator), and neither the passphrase nor the key shows up anywhere."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(CANARY.encode()),
+    ).decode()
+    secret_id = f"lakeml/snowflake/keypair-{uuid.uuid4().hex[:8]}"
+    server_secret = json.loads(
+        client("secretsmanager", world.endpoint).get_secret_value(SecretId=world.secret_id)["SecretString"]
+    )
+    del server_secret["password"]
+    create_secret(
+        world.endpoint, secret_id, {**server_secret, "private_key": pem, "private_key_passphrase": CANARY}
+    )
+    monkeypatch.setenv("LAKEML_SOURCE__SECRET_ID", secret_id)
+    caplog.clear()
+
+    result = invoke({"tables": ["PRODUCTS"]})
+
+    assert result["runs"][0]["landed"] == world.source_counts["PRODUCTS"]
+    from ingestion.connection import source_connection
+    from lakeml.settings import load_settings
+
+    assert type(source_connection(load_settings()).auth_class).__name__ == "AuthByKeyPair"
+    captured = capsys.readouterr()
+    assert_canary_never_appears(captured, caplog)
+    assert "PRIVATE KEY" not in captured.out + captured.err + caplog.text
+
+
 def assert_canary_never_appears(captured: Any, caplog: pytest.LogCaptureFixture) -> None:
     everything = "\n".join(
         [captured.out, captured.err, caplog.text, *(r.getMessage() for r in caplog.records)]
