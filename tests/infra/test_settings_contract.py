@@ -1,0 +1,96 @@
+"""The environment infra/ gives the ingestion Lambda is one lakeml's settings accept, field by field.
+
+Terraform cannot see `lakeml/settings.py`: rename a settings field and `terraform validate` still passes,
+while the deployed function starts with a default (or refuses to start). This reads the variable names
+straight from the module and loads real settings from them, so such a rename fails here. It needs no
+Terraform binary.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from lakeml.settings import load_settings
+
+INFRA = Path(__file__).resolve().parents[2] / "infra"
+
+
+def _lambda_environment_names() -> set[str]:
+    main = (INFRA / "modules" / "ingestion" / "main.tf").read_text()
+    block = re.search(r"environment \{\s*variables = \{(?P<body>.*?)\n    \}", main, re.DOTALL)
+    assert block, "no `environment { variables = { ... } }` block in infra/modules/ingestion/main.tf"
+    return set(re.findall(r"^\s*([A-Z][A-Z0-9_]*)\s*=", block.group("body"), re.MULTILINE))
+
+
+def test_lambda_environment_names_the_adapters_settings() -> None:
+    names = _lambda_environment_names()
+    required = {
+        "LAKEML_ENV",
+        "LAKEML_AWS__REGION",
+        "LAKEML_AWS__LAKE_BUCKET",
+        "LAKEML_AWS__WATERMARK_TABLE",
+        "LAKEML_SOURCE__SECRET_ID",
+        "POWERTOOLS_SERVICE_NAME",
+        "POWERTOOLS_METRICS_NAMESPACE",
+    }
+    assert required <= names, f"missing from the Lambda environment: {sorted(required - names)}"
+
+
+def test_lambda_environment_loads_into_aws_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    values = {
+        "LAKEML_ENV": "aws",
+        "LAKEML_HOME": str(tmp_path / "lakeml"),
+        "LAKEML_LOG_LEVEL": "INFO",
+        "LAKEML_AWS__REGION": "eu-central-1",
+        "LAKEML_AWS__LAKE_BUCKET": "lakeml-dev-lake-123456789012-eu-central-1",
+        "LAKEML_AWS__WATERMARK_TABLE": "lakeml-dev-watermarks",
+        "LAKEML_SOURCE__SECRET_ID": "arn:aws:secretsmanager:eu-central-1:123456789012:secret:lakeml-dev/snowflake-AbCdEf",
+    }
+    lakeml_names = {name for name in _lambda_environment_names() if name.startswith("LAKEML_")}
+    assert lakeml_names == set(values), (
+        "the Lambda's LAKEML_* variables changed; give this test a value for each: "
+        f"{sorted(lakeml_names ^ set(values))}"
+    )
+    config = tmp_path / "lakeml.toml"
+    config.write_text("")
+    monkeypatch.setenv("LAKEML_CONFIG", str(config))
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+
+    settings = load_settings()
+
+    assert settings.env == "aws"
+    assert settings.home == tmp_path / "lakeml"
+    assert settings.aws.region == "eu-central-1"
+    assert settings.lake_root == "s3://lakeml-dev-lake-123456789012-eu-central-1"
+    assert settings.aws.watermark_table == "lakeml-dev-watermarks"
+    assert settings.source.secret_id == values["LAKEML_SOURCE__SECRET_ID"]
+
+
+def test_cli_environment_output_is_accepted_beside_the_lambdas(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`terraform output lakeml` adds names read outside Settings (pipeline target, dbt-glue profile);
+    exporting them all must not make settings refuse to load."""
+    stack = (INFRA / "modules" / "stack" / "main.tf").read_text()
+    extra = set(re.findall(r"^\s*(LAKEML_[A-Z0-9_]+)\s*=", stack, re.MULTILINE))
+    assert {
+        "LAKEML_AWS_ACCOUNT_ID",
+        "LAKEML_GLUE_ROLE_ARN",
+        "LAKEML_SAGEMAKER_ROLE_ARN",
+        "LAKEML_IMAGE_URI",
+    } <= extra
+    config = tmp_path / "lakeml.toml"
+    config.write_text("")
+    monkeypatch.setenv("LAKEML_CONFIG", str(config))
+    monkeypatch.setenv("LAKEML_ENV", "aws")
+    monkeypatch.setenv("LAKEML_AWS__LAKE_BUCKET", "lakeml-dev-lake")
+    for name in extra:
+        monkeypatch.setenv(name, "arn:aws:iam::123456789012:role/placeholder")
+
+    settings = load_settings()
+
+    assert settings.env == "aws" and settings.aws.lake_bucket == "lakeml-dev-lake"
