@@ -16,6 +16,7 @@ destination / DLQ with the original event and the error, and can simply be re-dr
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import UTC, datetime
 from typing import Any
@@ -41,7 +42,11 @@ tracer = Tracer(service=SERVICE)
 if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):  # in Lambda only: tests keep stdlib logging untouched
     from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 
-    # The engine logs through stdlib loggers; give them the same JSON format and Lambda context keys.
+    # The engine logs through stdlib loggers (`ingestion.*`, `lakeml.*`); give their parents the same JSON
+    # handler and Lambda context keys. The parents are created first: powertools only configures loggers
+    # that exist, and the modules that log are imported lazily.
+    for name in ("ingestion", "lakeml"):
+        logging.getLogger(name)
     copy_config_to_registered_loggers(source_logger=logger, include={"ingestion", "lakeml"})
 
 

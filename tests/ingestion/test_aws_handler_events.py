@@ -111,3 +111,26 @@ def test_publish_prints_one_emf_blob_per_table_with_the_table_dimension(
     }
     assert orders["WatermarkLagSeconds"] == [3600.0] and orders["RunFailed"] == [0.0]
     assert customers["RunFailed"] == [1.0] and "WatermarkLagSeconds" not in customers
+
+
+def test_in_lambda_the_engines_stdlib_logs_come_out_as_powertools_json() -> None:
+    """A fresh interpreter with the Lambda runtime's variable: `ingestion.*` / `lakeml.*` records are
+    written by the powertools handler (JSON with service and logger name), not dropped or plain."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import logging, ingestion.handler\n"
+        "logging.getLogger('ingestion.connection').info('opening a source connection')\n"
+        "logging.getLogger('lakeml.lake').warning('lake warning')\n"
+    )
+    env = {**os.environ, "AWS_LAMBDA_FUNCTION_NAME": "lakeml-ingest", "POWERTOOLS_TRACE_DISABLED": "1"}
+    env.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    assert [(entry["name"], entry["level"], entry["service"]) for entry in lines] == [
+        ("ingestion.connection", "INFO", "lakeml-ingestion"),
+        ("lakeml.lake", "WARNING", "lakeml-ingestion"),
+    ]
