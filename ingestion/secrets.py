@@ -1,4 +1,8 @@
-"""Where Snowflake credentials come from: settings/env locally, Secrets Manager on AWS. Never logged."""
+"""Where Snowflake credentials come from: settings/env locally, Secrets Manager on AWS. Never logged.
+
+Both adapters return the keyword arguments of `snowflake.connector.connect`, so the engine never knows
+where credentials came from; `tests/contract/test_secrets.py` holds them to the same result.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,8 @@ class SecretsProvider(Protocol):
 
 
 class SettingsSecrets:
-    """Local adapter: credentials from `settings.source` (lakeml.toml or LAKEML_SOURCE__* env vars)."""
+    """Local adapter: credentials from `settings.source` (lakeml.toml or LAKEML_SOURCE__* env vars):
+    `password`, or key-pair auth with `private_key_path` (an unencrypted PEM file)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
