@@ -486,6 +486,8 @@ def _land(
     try:
         _pipeline(stream.chunks(), validator, write)
     except _Stop:
+        summary.extracted, summary.landed = validator.extracted, 0
+        summary.quarantined = validator.extracted
         raise ContractFailed(
             f"table {table.name}: rows broke the contract ({violation[0]}) and on_violation is fail_batch; "
             f"the batch is in {paths.quarantine_dir}/ and nothing was committed. Fix the source, or set "

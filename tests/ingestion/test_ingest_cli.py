@@ -224,3 +224,21 @@ def test_unload_mode_fails_clearly_on_the_local_source(lakeml, source, sources):
 def test_backfill_and_full_refresh_cannot_be_combined(lakeml, sources, home):
     result = lakeml("--json", "ingest", "--full-refresh", "--until", "2025-01-01")
     assert result.code == 2 and "cannot be combined" in result.stderr
+
+
+def test_fail_batch_violation_policy_commits_nothing_until_the_policy_or_source_changes(
+    lakeml, source, sources, home
+):
+    sources(contract=True, on_violation="fail_batch")
+    source.add_orders(6, at(60))
+    source.add_order(900, at(60), net="-5.00")
+    failed = lakeml("--json", "ingest", "--table", "ORDERS")
+    assert failed.code == 1, failed
+    assert "on_violation: quarantine_rows" in failed.stderr and "NET_AMOUNT" in failed.stderr
+    assert failed.json["runs"][0]["status"] == "failed"
+    assert not list((home / "lake/bronze/_manifests").glob("orders/*.json"))
+    assert list((home / "lake/quarantine/orders").glob("*/*/part-*.parquet"))
+
+    sources(contract=True, on_violation="quarantine_rows")
+    run = runs_by_table(lakeml("--json", "ingest", "--table", "ORDERS"))["ORDERS"]
+    assert (run["watermark_from"], run["landed"], run["quarantined"]) == (None, 6, 1)
