@@ -73,7 +73,9 @@ def _evaluation(settings: Settings, record: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def train_stage(settings: Settings, progress: ProgressFn) -> dict[str, Any]:
+def train_stage(
+    settings: Settings, progress: ProgressFn, params: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Run the SageMaker training pipeline's definition JSON with the local runner (`lakeml pipeline run`).
 
     A FailStep (the challenger missed a gate) is a normal outcome — nothing new is registered and the
@@ -81,7 +83,7 @@ def train_stage(settings: Settings, progress: ProgressFn) -> dict[str, Any]:
     from lakeml.cli.pipeline_local import run_local, summary
     from ml_pipelines.pipeline import definition_for
 
-    record = run_local(settings, definition_for(settings), {}, quiet=True)
+    record = run_local(settings, definition_for(settings), params or {}, quiet=True)
     document = summary(record)
     if record["status"] != "Succeeded" and not record.get("failed_by_fail_step"):
         raise LakemlError(
@@ -126,13 +128,17 @@ def transform_stage(settings: Settings, progress: ProgressFn) -> dict[str, Any]:
     return report.to_json()
 
 
-def stages(settings: Settings) -> list[Stage]:
+def stages(settings: Settings, pipeline_params: dict[str, str] | None = None) -> list[Stage]:
     found = [
         Stage("source", "local Snowflake with churn data", source_stage),
         Stage("views", "Snowflake extraction views (dbt)", views_stage),
         Stage("ingest", "Snowflake -> bronze, exactly once", ingest_stage),
         Stage("transform", "dbt build: bronze -> silver -> gold, tests as gates", transform_stage),
-        Stage("train", "SageMaker training pipeline, run locally", train_stage),
+        Stage(
+            "train",
+            "SageMaker training pipeline, run locally",
+            lambda s, p: train_stage(s, p, pipeline_params),
+        ),
     ]
     if settings.env != "local":
         found = [s for s in found if s.name not in ("source", "views")]
@@ -148,11 +154,14 @@ class StageFailed(LakemlError):
 
 
 def run_all(
-    settings: Settings, progress: ProgressFn, on_stage: Callable[[Stage, dict[str, Any]], None] | None = None
+    settings: Settings,
+    progress: ProgressFn,
+    on_stage: Callable[[Stage, dict[str, Any]], None] | None = None,
+    pipeline_params: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Run every stage in order; return {stage: document} plus timings."""
     documents: dict[str, Any] = {}
-    for stage in stages(settings):
+    for stage in stages(settings, pipeline_params):
         started = time.monotonic()
         try:
             document = stage.run(settings, progress)

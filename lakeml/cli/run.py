@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import typer
 from rich.table import Table
 
 from lakeml.cli.output import JSON_OPTION, emit, err_console, handles_errors, out_console, want_json
+from lakeml.cli.pipeline_local import parse_params
 from lakeml.cli.progress import progress_bars
 from lakeml.settings import load_settings
 
 
 @handles_errors
-def run(as_json: bool = JSON_OPTION) -> None:
+def run(
+    param: list[str] = typer.Option(
+        [], "--param", help="Training pipeline parameter K=V (repeatable), e.g. MaxTuningJobs=4."
+    ),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Run every stage end to end: source -> ingest -> transform -> ML (the stages that exist today)."""
     from lakeml.orchestrate import Stage, run_all
 
@@ -26,7 +33,7 @@ def run(as_json: bool = JSON_OPTION) -> None:
             )
 
     with progress_bars(not quiet) as progress:
-        documents = run_all(settings, progress, on_stage=announce)
+        documents = run_all(settings, progress, on_stage=announce, pipeline_params=parse_params(param))
 
     def render(docs: dict[str, Any]) -> None:
         table = Table(title="lakeml run")
