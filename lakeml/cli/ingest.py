@@ -103,7 +103,7 @@ def verify_cmd(
     table: list[str] = typer.Option(None, "--table", "-t", help="Table to check (repeatable); default: all."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Reconcile the source with committed bronze: missing and duplicated rows per table."""
+    """Reconcile the source with committed bronze: missing and duplicated rows per table (exit 1 if any)."""
     from ingestion.verify import verify
 
     document = verify(load_settings(), table or None)
@@ -123,3 +123,17 @@ def verify_cmd(
         out_console.print(view)
 
     emit(document, as_json, render)
+    broken = [
+        f"{name} ({row['missing']} missing, {row['duplicates']} duplicated)"
+        for name, row in document.items()
+        if row["missing"] or row["duplicates"]
+    ]
+    if broken:
+        err_console.print(
+            f"[bold red]error:[/] committed bronze does not match the source: {', '.join(broken)}. Rows missing "
+            "below the watermark were committed late (raise lag_seconds in ingestion/sources.yml and run "
+            "`lakeml ingest --table T --full-refresh`); duplicates mean a reader-visible run overlaps another.",
+            highlight=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(1)

@@ -242,3 +242,13 @@ def test_fail_batch_violation_policy_commits_nothing_until_the_policy_or_source_
     sources(contract=True, on_violation="quarantine_rows")
     run = runs_by_table(lakeml("--json", "ingest", "--table", "ORDERS"))["ORDERS"]
     assert (run["watermark_from"], run["landed"], run["quarantined"]) == (None, 6, 1)
+
+
+def test_verify_exits_1_and_counts_a_row_committed_late_below_the_watermark(lakeml, source, sources):
+    source.add_orders(5, at(60))
+    runs_by_table(lakeml("--json", "ingest", "--table", "ORDERS"))
+    source.add_order(777, at(10))  # behind the watermark: no later window will take it
+    result = lakeml("--json", "ingest", "verify", "--table", "ORDERS")
+    assert result.code == 1, result
+    assert result.json["ORDERS"]["missing"] == 1 and result.json["ORDERS"]["duplicates"] == 0
+    assert "ORDERS (1 missing" in result.stderr and "lag_seconds" in result.stderr
