@@ -23,6 +23,7 @@ from lakeml.errors import LakemlError
 from lakeml.settings import Settings
 
 STARTUP_TIMEOUT_S = 30.0
+HEALTH_WAIT_S = 30.0  # how long a live but busy server may take to answer before we give up
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,8 @@ def _answers(host: str, port: int) -> bool:
         return False
 
 
-def running(settings: Settings) -> ServerInfo | None:
-    """The live server of this LAKEML_HOME, or None. A stale state file (dead pid) is removed."""
+def _recorded(settings: Settings) -> ServerInfo | None:
+    """The server recorded in the state file if its process is alive; a stale file (dead pid) is removed."""
     path = _state_file(settings)
     if not path.is_file():
         return None
@@ -90,10 +91,34 @@ def running(settings: Settings) -> ServerInfo | None:
     except (ValueError, TypeError):
         path.unlink(missing_ok=True)
         return None
-    if _is_our_process(info.pid) and _answers(info.host, info.port):
-        return info
-    path.unlink(missing_ok=True)
-    return None
+    if not _is_our_process(info.pid):
+        path.unlink(missing_ok=True)
+        return None
+    return info
+
+
+def running(settings: Settings, wait_s: float = HEALTH_WAIT_S) -> ServerInfo | None:
+    """The live server of this LAKEML_HOME, or None. A stale state file (dead pid) is removed.
+
+    A live server that is slow to answer (busy with a large COPY on a loaded machine) is waited for,
+    never replaced: a second server on the same DuckDB files would fail or fight over them.
+    """
+    info = _recorded(settings)
+    if info is None:
+        return None
+    deadline = time.monotonic() + wait_s
+    while not _answers(info.host, info.port):
+        if not _is_our_process(info.pid):
+            _state_file(settings).unlink(missing_ok=True)
+            return None
+        if time.monotonic() > deadline:
+            raise LakemlError(
+                f"the local Snowflake server (pid {info.pid}, {info.host}:{info.port}) is running but has not "
+                f"answered for {wait_s:.0f} s; wait for it, or run `lakeml source stop` and retry "
+                f"(log: {settings.log_dir / 'fakesnow.log'})"
+            )
+        time.sleep(0.2)
+    return info
 
 
 def ensure_running(settings: Settings) -> ServerInfo:
@@ -147,7 +172,7 @@ def ensure_running(settings: Settings) -> ServerInfo:
 def stop(settings: Settings, timeout_s: float = 10.0) -> ServerInfo | None:
     """Stop this home's server (SIGTERM, then SIGKILL). Returns what was stopped, or None."""
     with _lock(settings):
-        info = running(settings)
+        info = _recorded(settings)  # alive is enough: a server that does not answer is stopped too
         if info is None:
             return None
         with contextlib.suppress(ProcessLookupError):

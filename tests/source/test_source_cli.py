@@ -114,3 +114,29 @@ def test_two_homes_get_two_servers_and_never_see_each_others_data(lakeml, tmp_pa
         from tests.conftest import stop_local_servers
 
         stop_local_servers(other)
+
+
+def test_a_live_server_that_does_not_answer_is_never_replaced_and_stop_still_stops_it(home):
+    from lakeml.errors import LakemlError
+    from lakeml.settings import load_settings
+    from lakeml.source import server
+
+    settings = load_settings()
+    # a process that looks like this home's server (same module name on its command line) but is deaf
+    deaf = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)", "lakeml.source.fakesnow_server"],
+        start_new_session=True,
+    )
+    try:
+        settings.run_dir.mkdir(parents=True, exist_ok=True)
+        state = {"pid": deaf.pid, "host": "127.0.0.1", "port": 9, "db_path": str(settings.source_dir)}
+        (settings.run_dir / "fakesnow.json").write_text(json.dumps(state))
+        with pytest.raises(LakemlError, match=f"pid {deaf.pid}.*lakeml source stop"):
+            server.running(settings, wait_s=0.5)
+        assert (settings.run_dir / "fakesnow.json").exists(), "a busy server's state must not be dropped"
+        stopped = server.stop(settings)
+        assert stopped is not None and stopped.pid == deaf.pid
+        assert deaf.wait(timeout=10) is not None
+    finally:
+        if deaf.poll() is None:
+            deaf.kill()
