@@ -549,7 +549,6 @@ def _land(
         "new_watermark": new.to_json(),
         "committed_at": datetime.now(UTC).isoformat(),
     }
-    fault_point("manifest_start")
     write_manifest(ctx.lake, table.lower, manifest)
     if window.mode != "backfill":
         _advance(ctx.lake, ctx.store, table, current, new, window.run_id)
@@ -675,5 +674,8 @@ def _pipeline(
     finally:
         for worker in workers:
             worker.join()
+        close = getattr(chunks, "close", None)
+        if close is not None:  # a stopped stream releases its cursor now, not at garbage collection
+            close()
     if errors:
         raise errors[0]
