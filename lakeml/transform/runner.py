@@ -112,9 +112,14 @@ class BuildReport:
         return text
 
 
+# The user's choice, read once: `_prepare` later writes LAKEML_DBT_TARGET into os.environ for the profile,
+# and a `views` build (target snowflake_local) must not turn the next `build` into a Snowflake build.
+_USER_TARGET = os.environ.get("LAKEML_DBT_TARGET")
+
+
 def default_target(settings: Settings) -> str:
-    """`local` on this machine, `glue` when LAKEML_ENV=aws; LAKEML_DBT_TARGET overrides both."""
-    return os.environ.get("LAKEML_DBT_TARGET") or ("glue" if settings.env == "aws" else "local")
+    """`local` on this machine, `glue` when LAKEML_ENV=aws; LAKEML_DBT_TARGET (set by the user) overrides both."""
+    return _USER_TARGET or ("glue" if settings.env == "aws" else "local")
 
 
 def dbt_environment(settings: Settings, target: str) -> dict[str, str]:
