@@ -10,6 +10,8 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ingestion import run as run_module
 from ingestion.config import load_sources
@@ -227,3 +229,25 @@ def test_lakeml_run_ingests_after_the_source_and_before_anything_reads_bronze(ho
     assert all(
         names.index("ingest") < names.index(later) for later in ("transform", "train") if later in names
     )
+
+
+@settings(max_examples=60, deadline=None)
+@given(sizes=st.lists(st.integers(0, 9), max_size=12), chunk=st.integers(1, 7))
+def test_chunking_keeps_every_row_in_order_whatever_the_batch_sizes(sizes, chunk):
+    table = (
+        load_sources(Path(__file__).parent / "_chunking_sources.yml")
+        .table("ORDERS")
+        .model_copy(update={"chunk_rows": chunk})
+    )
+    batches, start = [], 0
+    for size in sizes:
+        # the connector may type an integer column differently per batch: int32 here, int64 in the schema
+        ids = pa.array(range(start, start + size), pa.int32())
+        batches.append(pa.table({"ORDER_ID": ids, "UPDATED_AT": pa.array([T] * size, pa.timestamp("ns"))}))
+        start += size
+    cursor = FakeCursor(batches)
+    stream = Stream(SimpleNamespace(cursor=lambda: cursor), table, Window("ORDERS", None, T, "incremental"))
+    chunks = list(stream.chunks())
+    assert all(c.num_rows == chunk for c in chunks[:-1]) and all(0 < c.num_rows <= chunk for c in chunks)
+    got = [v for c in chunks for v in c.column("ORDER_ID").to_pylist()]
+    assert got == list(range(start)) and all(c.schema == SCHEMA for c in chunks)
