@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ingestion import run as run_module
-from ingestion.config import load_sources
+from ingestion.config import TableConfig, load_sources
 from ingestion.extract import Stream, Window, arrow_type, select_sql
 from ingestion.landing import manifest_path, read_manifests, write_manifest
 from ingestion.retry import is_transient
@@ -234,10 +234,12 @@ def test_lakeml_run_ingests_after_the_source_and_before_anything_reads_bronze(ho
 @settings(max_examples=60, deadline=None)
 @given(sizes=st.lists(st.integers(0, 9), max_size=12), chunk=st.integers(1, 7))
 def test_chunking_keeps_every_row_in_order_whatever_the_batch_sizes(sizes, chunk):
-    table = (
-        load_sources(Path(__file__).parent / "_chunking_sources.yml")
-        .table("ORDERS")
-        .model_copy(update={"chunk_rows": chunk})
+    table = TableConfig(
+        name="ORDERS",
+        object="RETAIL.RAW.ORDERS",
+        primary_key="ORDER_ID",
+        cursor="UPDATED_AT",
+        chunk_rows=chunk,
     )
     batches, start = [], 0
     for size in sizes:
