@@ -294,5 +294,4 @@ def test_fifty_thousand_customers_load_in_chunks_and_count_right(source_home):
         0
     ]
     assert chunks == 3
-    assert report["seconds"] < 60
     assert date.fromisoformat(report["through"]) == date(2025, 1, 1) + timedelta(days=89)
