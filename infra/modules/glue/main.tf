@@ -97,7 +97,7 @@ locals {
         # Spark asks for the `default` database at start; reading it is harmless.
         Sid    = "CatalogRead"
         Effect = "Allow"
-        Action = ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition"]
+        Action = ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition", "glue:GetUserDefinedFunction", "glue:GetUserDefinedFunctions"]
         Resource = concat(
           [local.catalog_arn, "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/default"],
           values(local.database_arn),

@@ -101,6 +101,11 @@ variable "reserved_concurrency" {
   description = "Concurrent executions reserved (and capped). 1 serialises runs, so a scheduled run and a retry never race for the same watermark. Null leaves it unreserved."
   type        = number
   default     = 1
+
+  validation {
+    condition     = var.reserved_concurrency == null || try(var.reserved_concurrency >= 1, false)
+    error_message = "reserved_concurrency must be null (unreserved) or at least 1; 0 would throttle every invocation."
+  }
 }
 
 variable "max_retry_attempts" {

@@ -197,3 +197,11 @@ run "rejects_more_retries_than_lambda_allows" {
   }
   expect_failures = [var.max_retry_attempts]
 }
+
+run "rejects_zero_reserved_concurrency" {
+  command = plan
+  variables {
+    reserved_concurrency = 0
+  }
+  expect_failures = [var.reserved_concurrency]
+}
