@@ -35,10 +35,13 @@ def transform(
     target: str = typer.Option(
         None, "--target", help="dbt target (default: local, or glue when LAKEML_ENV=aws)."
     ),
+    docs: bool = typer.Option(
+        False, "--docs", help="Then generate the docs site too, in the same Spark session (no second start)."
+    ),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Run `dbt build`: silver and gold models with their tests; a failing test skips what depends on it."""
-    from lakeml.transform import NodeResult, build, build_extraction_views
+    from lakeml.transform import NodeResult, build, build_extraction_views, docs_generate
 
     settings = load_settings()
     quiet = want_json(as_json)
@@ -64,6 +67,8 @@ def transform(
     for node in report.nodes:
         show(node)
     document = report.to_json()
+    if docs and not snowflake and report.success and not report.failed:
+        document["docs"] = str(docs_generate(settings, target=target) / "index.html")
 
     def render(doc: dict[str, Any]) -> None:
         table = Table(title=f"dbt build ({doc['target']})")

@@ -16,7 +16,8 @@ from tests.conftest import REPO
 from tests.transform.bronze import ChurnHistory, write_run
 from tests.transform.conftest import Home, Result, partition_files
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_build")]
+# Spark builds on 2 shared cores: the shared fixtures can take minutes, beyond the suite default timeout
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_build"), pytest.mark.timeout(1800)]
 
 HISTORY = ChurnHistory(start=date(2025, 1, 1), days=200, customers=24, seed=7)
 CUT = HISTORY.end - timedelta(days=1)  # the first build sees everything before the last day
@@ -28,7 +29,7 @@ EDITED_ORDER = 5
 @pytest.fixture(scope="module")
 def built(module_home: Home) -> tuple[Home, Result]:
     """Bronze: one committed initial run per table, a committed run of edits (a profile change, an
-    order returned), and an uncommitted run (parts, no manifest). Then `lakeml --json transform`."""
+    order returned), and an uncommitted run (parts, no manifest). Then `lakeml --json transform --docs`."""
     lake = module_home.lake
     day = CUT.date()
     for table in HISTORY.tables:
@@ -41,7 +42,8 @@ def built(module_home: Home) -> tuple[Home, Result]:
     write_run(lake, "ORDERS", "edits", day, [order])
     ghost = dict(order, ORDER_ID=UNCOMMITTED_ORDER, UPDATED_AT=CUT - timedelta(hours=1))
     write_run(lake, "ORDERS", "in-flight", day, [ghost], commit=False)
-    return module_home, module_home.lakeml("--json", "transform")
+    # --docs: the docs site is generated in the same process, reusing the build's Spark session
+    return module_home, module_home.lakeml("--json", "transform", "--docs")
 
 
 def _frame(home: Home, name: str) -> pd.DataFrame:
@@ -150,10 +152,10 @@ def test_spark_keeps_its_state_under_lakeml_home_not_in_the_repo(built: tuple[Ho
 
 
 def test_docs_generate_documents_every_model_and_column(built: tuple[Home, Result]) -> None:
-    home, _ = built
-    result = home.lakeml("--json", "docs", "--generate-only")
+    home, result = built
     assert result.code == 0, result
     target = home.path / "dbt" / "target"
+    assert result.json["docs"] == str(target / "index.html")
     manifest = json.loads((target / "manifest.json").read_text())
     catalog = json.loads((target / "catalog.json").read_text())
     models = {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] == "model"}

@@ -12,7 +12,7 @@ import pytest
 from tests.transform.bronze import ChurnHistory, write_run
 from tests.transform.conftest import Home, Result
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_gate")]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_gate"), pytest.mark.timeout(1800)]
 
 BAD_ORDER = 880_001
 
