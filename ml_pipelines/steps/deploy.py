@@ -1,7 +1,7 @@
 """Deploy a registered model version to the staging endpoint — the target of the pipeline's LambdaStep.
 
-The pipeline calls the Lambda with `{"model_package_arn": …, "endpoint_name": …, "model_package_group": …}`
-right after registration. This module owns that contract: validate the event (a bad event is a clear
+The pipeline calls the Lambda with `{"model_package_arn": …, "endpoint_name": …}` right after registration
+(`{"model_package_group": …, "model_version": …, "endpoint_name": …}` is accepted too, for manual use). This module owns that contract: validate the event (a bad event is a clear
 usage error, never a half deployment), resolve the version in the registry, then hand it to a `Deployer`
 — the serving side's (`ml_pipelines.serving.deploy`), chosen by environment.
 
