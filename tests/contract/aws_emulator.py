@@ -10,12 +10,19 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
 from moto.server import ThreadedMotoServer
+from werkzeug.serving import make_server
 
 from ingestion.aws_adapters import WATERMARK_KEY
 
@@ -32,14 +39,31 @@ _UNSET = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CRED
 
 
 @contextlib.contextmanager
-def moto_server() -> Iterator[str]:
-    """Start moto on a free port of 127.0.0.1 with fake credentials in the env; yield its endpoint URL."""
+def moto_server(*, serialized: bool = False) -> Iterator[str]:
+    """Start moto on a free port of 127.0.0.1 with fake credentials in the env; yield its endpoint URL.
+
+    `serialized=True` answers one request at a time. DynamoDB evaluates a ConditionExpression and its
+    write atomically; moto checks, then writes, in Python, so two requests served by two threads can
+    both pass the check when the machine is loaded. Serving requests one by one restores the guarantee
+    the watermark race test relies on (the adapter's job is to use the condition, not to be atomic).
+    """
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per request otherwise
     with pytest.MonkeyPatch.context() as env:
         for name, value in FAKE_AWS_ENV.items():
             env.setenv(name, value)
         for name in _UNSET:
             env.delenv(name, raising=False)
+        if serialized:
+            app = DomainDispatcherApplication(create_backend_app)
+            wsgi = make_server("127.0.0.1", 0, app, threaded=False, request_handler=MotoRequestHandler)
+            thread = threading.Thread(target=wsgi.serve_forever, name="moto-serialized", daemon=True)
+            thread.start()
+            try:
+                yield f"http://127.0.0.1:{wsgi.server_port}"
+            finally:
+                wsgi.shutdown()
+                thread.join(timeout=10)
+            return
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
         host, port = server.get_host_and_port()

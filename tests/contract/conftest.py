@@ -11,6 +11,7 @@ from tests.contract.aws_emulator import moto_server
 
 @pytest.fixture(scope="module")
 def aws_endpoint() -> Iterator[str]:
-    """URL of a moto server (S3, DynamoDB, Secrets Manager) on 127.0.0.1, shared by the module's tests."""
-    with moto_server() as endpoint:
+    """URL of a moto server (S3, DynamoDB, Secrets Manager) on 127.0.0.1, shared by the module's tests.
+    Serialized: the contract needs DynamoDB's atomic conditional writes (see `moto_server`)."""
+    with moto_server(serialized=True) as endpoint:
         yield endpoint

@@ -123,8 +123,14 @@ def test_clear_of_an_unknown_table_is_a_no_op(store: WatermarkStore) -> None:
 
 @pytest.mark.parametrize(
     "keys",
-    [(), ("42",), tuple(str(i) for i in range(2_000)), ("a,b", "ü-ключ", " spaced ", "")],
-    ids=["none", "one", "two-thousand", "odd-characters"],
+    [
+        (),
+        ("42",),
+        tuple(str(i) for i in range(2_000)),
+        tuple(str(1_000_000_000 + i * 7) for i in range(200_000)),  # a bulk update: one timestamp
+        ("a,b", "ü-ключ", " spaced ", ""),
+    ],
+    ids=["none", "one", "two-thousand", "two-hundred-thousand", "odd-characters"],
 )
 def test_keys_at_cursor_round_trip_in_order(store: WatermarkStore, keys: tuple[str, ...]) -> None:
     value = mark(T0, "orders-0001", keys)

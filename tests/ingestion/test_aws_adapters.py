@@ -3,6 +3,7 @@ and operators), the switch that selects it, and errors that say which table and 
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -12,7 +13,7 @@ import pytest
 
 from ingestion.aws_adapters import DynamoWatermarkStore
 from ingestion.watermarks import SqliteWatermarkStore, Watermark, WatermarkConflict, watermark_store
-from lakeml.errors import ConfigError
+from lakeml.errors import ConfigError, LakemlError
 from lakeml.settings import Settings
 from tests.contract.aws_emulator import REGION, client, create_watermark_table, moto_server
 
@@ -50,6 +51,30 @@ def test_conflict_names_the_run_that_won(aws_endpoint: str, table: str) -> None:
     store.advance("ORDERS", None, MARK)
     with pytest.raises(WatermarkConflict, match=r"ORDERS.*at run 'r-1' while this run expected None"):
         store.advance("ORDERS", None, Watermark(MARK.cursor, (), "r-2"))
+
+
+def test_many_keys_at_one_cursor_are_stored_compressed(aws_endpoint: str, table: str) -> None:
+    keys = tuple(str(1_000_000_000 + i * 7) for i in range(200_000))
+    store = DynamoWatermarkStore(table, REGION, aws_endpoint)
+    store.advance("ORDERS", None, Watermark(MARK.cursor, keys, "bulk"))
+    item = client("dynamodb", aws_endpoint).get_item(TableName=table, Key={"table_name": {"S": "ORDERS"}})[
+        "Item"
+    ]
+    assert "keys_at_cursor" not in item and len(item["keys_at_cursor_xz"]["B"]) < 200_000
+    assert store.get("ORDERS") == Watermark(MARK.cursor, keys, "bulk")
+
+
+def test_keys_that_cannot_fit_one_item_fail_with_a_message_naming_the_table(
+    aws_endpoint: str, table: str
+) -> None:
+    rng = random.Random(7)
+    keys = tuple(str(rng.randrange(10**9, 10**10)) for _ in range(100_000))
+    store = DynamoWatermarkStore(table, REGION, aws_endpoint)
+    with pytest.raises(
+        LakemlError, match=r"watermark of ORDERS: 100000 rows share the cursor .* distinct cursor"
+    ):
+        store.advance("ORDERS", None, Watermark(MARK.cursor, keys, "bulk"))
+    assert store.get("ORDERS") is None
 
 
 def test_a_missing_table_is_a_config_error_naming_it_and_the_setting(aws_endpoint: str) -> None:
