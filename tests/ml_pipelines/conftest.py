@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.ml_pipelines.test_steps import chain
+from tests.ml_pipelines.stepchain import chain
 
 
 @pytest.fixture(scope="session")
