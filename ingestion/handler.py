@@ -118,6 +118,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         publish(exc.report)
         logger.error("ingestion failed", extra={"runs": _brief(exc.report)})
         raise
+    except Exception as exc:  # before any table ran: settings, secret, connection, lake
+        metrics.add_metric("InvocationsFailed", MetricUnit.Count, 1)
+        logger.error("ingestion could not start", extra={"error": f"{type(exc).__name__}: {exc}"})
+        raise
     _count_tables(report)
     publish(report)
     logger.info("ingestion finished", extra={"runs": _brief(report)})

@@ -322,6 +322,24 @@ def test_persistent_failure_raises_so_the_event_reaches_the_dlq(
     assert_canary_never_appears(captured, caplog)
 
 
+def test_missing_secret_raises_a_config_error_naming_it(
+    deployment: Lambda,
+    invoke: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from lakeml.errors import ConfigError
+
+    monkeypatch.setenv("LAKEML_SOURCE__SECRET_ID", "lakeml/snowflake/never-created")
+    with pytest.raises(
+        ConfigError, match=r"secret 'lakeml/snowflake/never-created' in eu-west-1 does not exist"
+    ):
+        invoke({"tables": ["ORDERS"]})
+    out = capsys.readouterr().out
+    assert '"ingestion could not start"' in out
+    assert any(blob.get("InvocationsFailed") == [1.0] for blob in emf_blobs(out))
+
+
 def test_key_pair_secret_authenticates_through_the_connector(
     world: World,
     deployment: Lambda,
