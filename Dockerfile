@@ -3,6 +3,7 @@
 #   training:   SageMaker runs `docker run <image> train`  -> python -m ml_pipelines.steps.train
 #   inference:  SageMaker runs `docker run <image> serve`  -> python -m ml_pipelines.serving.server
 # Built from the lock file only (uv sync --frozen), so the image has exactly the tested versions.
+# --no-default-groups: pyproject's default groups include `bench` (dlt, …), which --no-dev alone keeps.
 #   docker build --build-arg GIT_SHA=$(git rev-parse HEAD) -t lakeml:$(git rev-parse --short HEAD) .
 # tests/ml_pipelines/test_image.py checks every command named here and in the pipeline definition exists.
 
@@ -15,14 +16,14 @@ WORKDIR /app
 # Dependencies first (cached while only the code changes).
 COPY pyproject.toml uv.lock README.md ./
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --extra ml --extra serve --no-dev --no-install-project
+    uv sync --frozen --extra ml --extra serve --no-dev --no-default-groups --no-install-project
 COPY lakeml ./lakeml
 COPY ingestion ./ingestion
 COPY ml_pipelines ./ml_pipelines
 # The one schema source of the feature list (ml_pipelines/features.py reads it from the repo layout).
 COPY dbt_project/models/gold/_gold.yml ./dbt_project/models/gold/_gold.yml
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --extra ml --extra serve --no-dev
+    uv sync --frozen --extra ml --extra serve --no-dev --no-default-groups
 
 FROM ${PYTHON_IMAGE}
 # xgboost's OpenMP runtime.
