@@ -8,8 +8,8 @@ lives under `home` so two different `LAKEML_HOME`s never share state.
 from __future__ import annotations
 
 import os
-from functools import cached_property
 from collections.abc import Mapping
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 

@@ -13,6 +13,9 @@ def test_null_timestamps_come_back_as_null_through_the_real_connector(home):
         cursor.execute("CREATE SCHEMA IF NOT EXISTS T.PUBLIC")
         cursor.execute("CREATE OR REPLACE TABLE T.PUBLIC.EVENTS (ID INT, SEEN_AT TIMESTAMP_NTZ)")
         cursor.execute("INSERT INTO T.PUBLIC.EVENTS VALUES (1, '2026-01-02 03:04:05'), (2, NULL)")
-        assert cursor.execute("SELECT ID, SEEN_AT FROM T.PUBLIC.EVENTS ORDER BY ID").fetchall()[1] == (2, None)
+        assert cursor.execute("SELECT ID, SEEN_AT FROM T.PUBLIC.EVENTS ORDER BY ID").fetchall()[1] == (
+            2,
+            None,
+        )
         cursor.execute("SELECT ID, SEEN_AT FROM T.PUBLIC.EVENTS ORDER BY ID")
         assert cursor.fetch_arrow_all().column("SEEN_AT").null_count == 1

@@ -38,8 +38,12 @@ app.add_typer(source_cli.app, name="source", help="The Snowflake source: local s
 app.add_typer(ingest_cli.app, name="ingest", help="Snowflake -> bronze, exactly once; `verify` audits it.")
 app.add_typer(config_cli.app, name="config", help="Show the effective configuration.")
 app.add_typer(models_cli.app, name="models", help="Model registry: list, show, approve, reject versions.")
-app.add_typer(pipeline_cli.app, name="pipeline", help="SageMaker pipelines: definition, upsert/start (aws), local runs.")
-app.command("serve", help="Serve the approved model locally (SageMaker's /ping + /invocations).")(serve_cli.serve)
+app.add_typer(
+    pipeline_cli.app, name="pipeline", help="SageMaker pipelines: definition, upsert/start (aws), local runs."
+)
+app.command("serve", help="Serve the approved model locally (SageMaker's /ping + /invocations).")(
+    serve_cli.serve
+)
 score_cli.register(app)
 app.command("transform", help="dbt build: bronze -> silver -> gold, tests as gates.")(transform_cli.transform)
 app.command("docs", help="Generate and serve the dbt docs site on 127.0.0.1.")(transform_cli.docs)

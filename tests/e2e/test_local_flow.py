@@ -1,0 +1,161 @@
+"""The newcomer's path, end to end through the real CLI: run → approve → serve → curl, then run again.
+
+One shared LAKEML_HOME for the module (the stages build on each other); a smaller source than the default
+and a smaller tuning budget keep it within a few minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import REPO, stop_local_servers
+from tests.ml_pipelines.serving.conftest import Client, free_port
+
+pytestmark = [pytest.mark.xdist_group("e2e"), pytest.mark.slow, pytest.mark.timeout(1800)]
+PARAMS = ["--param", "MaxTuningJobs=3", "--param", "MaxParallelTuningJobs=1"]
+
+
+@pytest.fixture(scope="module")
+def flow(tmp_path_factory):
+    home = tmp_path_factory.mktemp("e2e") / "home"
+    config = home.parent / "lakeml.toml"
+    config.write_text("# e2e: defaults only\n")
+    env = {**os.environ, "LAKEML_HOME": str(home), "LAKEML_CONFIG": str(config), "COLUMNS": "200"}
+    env.pop("LAKEML_ENV", None)
+
+    def lakeml(*args: str, timeout: float = 1200) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "lakeml.cli.main", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=REPO,
+            env=env,
+        )
+
+    seeded = lakeml("--json", "source", "seed", "--customers", "2000")
+    assert seeded.returncode == 0, seeded.stderr
+    yield lakeml, home, env
+    stop_local_servers(home)
+
+
+def _json(proc: subprocess.CompletedProcess[str]) -> dict:
+    assert proc.stdout, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="module")
+def first_run(flow):
+    lakeml, _, _ = flow
+    proc = lakeml("--json", "run", *PARAMS)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return _json(proc)
+
+
+def test_run_goes_through_every_stage_and_registers_a_pending_version(first_run):
+    stages = first_run["stages"]
+    assert list(stages) == ["source", "views", "ingest", "transform", "train"]
+    assert sum(r["landed"] for r in stages["ingest"]["runs"]) > 0
+    assert stages["transform"]["failed"] == []
+    train = stages["train"]
+    assert train["status"] == "Succeeded", train.get("failure_reason")
+    assert train["registered"]["status"] == "PendingManualApproval"
+    assert train["auc"] >= 0.75
+
+
+@pytest.fixture(scope="module")
+def approved(flow, first_run):
+    lakeml, _, _ = flow
+    version = str(first_run["stages"]["train"]["registered"]["version"])
+    proc = lakeml(
+        "--json", "models", "approve", version, "--by", "e2e@example.com", "--reason", "first model"
+    )
+    assert proc.returncode == 0, proc.stderr
+    return version, _json(proc)
+
+
+def test_approving_deploys_the_version_to_the_local_endpoint(approved):
+    version, decision = approved
+    assert decision["effects"]["deployed"]["version"] == f"lakeml-churn/{version}"
+
+
+def test_serve_answers_the_readme_curl(flow, approved):
+    from ml_pipelines.serving import endpoint as endpoint_config
+    from ml_pipelines.serving.model import load_model
+
+    _, home, env = flow
+    version, _ = approved
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lakeml.cli.main", "serve", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        client = Client(port)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if client.request("GET", "/ping", timeout=1)[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        assert list(json.loads(client.request("GET", "/ping")[2])["variants"].values()) == [
+            f"lakeml-churn/{version}"
+        ]
+        config = endpoint_config.read(home / "endpoints" / "lakeml-churn" / "endpoint.json")
+        payload = json.dumps({name: 0 for name in load_model(config.variants[0].model).feature_names})
+        curl = shutil.which("curl")
+        assert curl, "curl is needed for the README's example"
+        answer = subprocess.run(
+            [
+                curl,
+                "-sf",
+                "-H",
+                "Content-Type: application/json",
+                "-d",
+                payload,
+                f"http://127.0.0.1:{port}/invocations",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert answer.returncode == 0, answer.stderr
+        prediction = json.loads(answer.stdout)
+        assert 0.0 <= prediction["predictions"][0] <= 1.0
+        assert prediction["model_version"] == f"lakeml-churn/{version}"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def test_second_run_without_new_data_registers_nothing_and_says_why(flow, approved):
+    lakeml, _, _ = flow
+    proc = lakeml("--json", "run", *PARAMS)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    train = _json(proc)["stages"]["train"]
+    assert train["registered"] is None
+    assert train["status"] == "Failed"
+    assert "champion" in train["failure_reason"].lower(), train["failure_reason"]
+    listed = _json(lakeml("--json", "models", "list", "--group", "lakeml-churn"))
+    assert len(listed["versions"]) == 1
+
+
+def test_batch_scoring_writes_a_score_per_customer(flow, approved):
+    lakeml, _, _ = flow
+    proc = lakeml("--json", "score")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = _json(proc)
+    assert doc["status"] == "Succeeded" and doc["rows"] > 1000
