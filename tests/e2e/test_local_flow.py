@@ -87,10 +87,19 @@ def test_approving_deploys_the_version_to_the_local_endpoint(approved):
     assert decision["effects"]["deployed"]["version"] == f"lakeml-churn/{version}"
 
 
-def test_serve_answers_the_readme_curl(flow, approved):
-    from ml_pipelines.serving import endpoint as endpoint_config
-    from ml_pipelines.serving.model import load_model
+@pytest.fixture(scope="module")
+def scored(flow, approved):
+    lakeml, _, _ = flow
+    proc = lakeml("--json", "score")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return _json(proc)
 
+
+def test_batch_scoring_writes_a_score_per_customer(scored):
+    assert scored["status"] == "Succeeded" and scored["rows"] > 1000
+
+
+def test_serve_answers_the_readme_curl(flow, approved, scored):
     _, home, env = flow
     version, _ = approved
     port = free_port()
@@ -98,8 +107,8 @@ def test_serve_answers_the_readme_curl(flow, approved):
         [sys.executable, "-m", "lakeml.cli.main", "serve", "--port", str(port)],
         cwd=REPO,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     try:
@@ -114,24 +123,13 @@ def test_serve_answers_the_readme_curl(flow, approved):
         assert list(json.loads(client.request("GET", "/ping")[2])["variants"].values()) == [
             f"lakeml-churn/{version}"
         ]
-        config = endpoint_config.read(home / "endpoints" / "lakeml-churn" / "endpoint.json")
-        payload = json.dumps({name: 0 for name in load_model(config.variants[0].model).feature_names})
-        curl = shutil.which("curl")
-        assert curl, "curl is needed for the README's example"
-        answer = subprocess.run(
-            [
-                curl,
-                "-sf",
-                "-H",
-                "Content-Type: application/json",
-                "-d",
-                payload,
-                f"http://127.0.0.1:{port}/invocations",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=30,
+        # exactly the README's commands: one customer's features from the batch input, posted with curl
+        readme = (
+            "row=$(cat lake/ml/churn/executions/*/batch/features/features.csv | head -1 | cut -d, -f2-) && "
+            f"curl -sf -H 'Content-Type: text/csv' -d \"$row\" http://127.0.0.1:{port}/invocations"
         )
+        assert shutil.which("curl"), "curl is needed for the README's example"
+        answer = subprocess.run(["bash", "-c", readme], cwd=home, capture_output=True, text=True, timeout=30)
         assert answer.returncode == 0, answer.stderr
         prediction = json.loads(answer.stdout)
         assert 0.0 <= prediction["predictions"][0] <= 1.0
@@ -151,11 +149,3 @@ def test_second_run_without_new_data_registers_nothing_and_says_why(flow, approv
     assert "champion" in train["failure_reason"].lower(), train["failure_reason"]
     listed = _json(lakeml("--json", "models", "list", "--group", "lakeml-churn"))
     assert len(listed["versions"]) == 1
-
-
-def test_batch_scoring_writes_a_score_per_customer(flow, approved):
-    lakeml, _, _ = flow
-    proc = lakeml("--json", "score")
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    doc = _json(proc)
-    assert doc["status"] == "Succeeded" and doc["rows"] > 1000
