@@ -11,8 +11,9 @@ locals {
   region     = data.aws_region.current.name
   partition  = data.aws_partition.current.partition
 
-  bucket_name     = coalesce(var.bucket_name, "${var.name_prefix}-lake-${local.account_id}-${local.region}")
-  log_bucket_name = "${substr(local.bucket_name, 0, 58)}-logs"
+  bucket_name       = coalesce(var.bucket_name, "${var.name_prefix}-lake-${local.account_id}-${local.region}")
+  log_bucket_name   = "${substr(local.bucket_name, 0, 58)}-logs"
+  access_log_prefix = "s3-access/${local.bucket_name}/"
 
   # The lake layout (lakeml/lake.py, ingestion/landing.py). Every IAM policy in infra/ builds its S3
   # resources from these names, so a prefix is spelled once.
@@ -207,7 +208,10 @@ locals {
 resource "aws_s3_bucket_logging" "lake" {
   bucket        = aws_s3_bucket.lake.id
   target_bucket = aws_s3_bucket.logs.id
-  target_prefix = "s3-access/${local.bucket_name}/"
+  target_prefix = local.access_log_prefix
+
+  # S3 checks at PutBucketLogging that the target's policy lets the logging service write (ACLs are off).
+  depends_on = [aws_s3_bucket_policy.logs]
 }
 
 # --------------------------------------------------------------------------------------- access logs
@@ -280,24 +284,24 @@ resource "aws_s3_bucket_policy" "logs" {
     Version = "2012-10-17"
     Statement = [
       {
+        # Only the S3 logging service, only for the lake bucket of this account, only under its prefix.
+        Sid       = "S3ServerAccessLogsFromTheLake"
+        Effect    = "Allow"
+        Principal = { Service = "logging.s3.amazonaws.com" }
+        Action    = "s3:PutObject"
+        Resource  = "${aws_s3_bucket.logs.arn}/${local.access_log_prefix}*"
+        Condition = {
+          ArnLike      = { "aws:SourceArn" = aws_s3_bucket.lake.arn }
+          StringEquals = { "aws:SourceAccount" = local.account_id }
+        }
+      },
+      {
         Sid       = "DenyInsecureTransport"
         Effect    = "Deny"
         Principal = "*"
         Action    = "s3:*"
         Resource  = [aws_s3_bucket.logs.arn, "${aws_s3_bucket.logs.arn}/*"]
         Condition = { Bool = { "aws:SecureTransport" = "false" } }
-      },
-      {
-        # Only the S3 logging service, only for the lake bucket of this account.
-        Sid       = "S3ServerAccessLogsFromTheLake"
-        Effect    = "Allow"
-        Principal = { Service = "logging.s3.amazonaws.com" }
-        Action    = "s3:PutObject"
-        Resource  = "${aws_s3_bucket.logs.arn}/s3-access/*"
-        Condition = {
-          ArnLike      = { "aws:SourceArn" = aws_s3_bucket.lake.arn }
-          StringEquals = { "aws:SourceAccount" = local.account_id }
-        }
       },
     ]
   })

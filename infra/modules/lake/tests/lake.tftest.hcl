@@ -168,6 +168,7 @@ run "access_log_bucket_accepts_only_the_lakes_logs" {
       local.log_policy.S3ServerAccessLogsFromTheLake.Principal.Service == "logging.s3.amazonaws.com"
       && local.log_policy.S3ServerAccessLogsFromTheLake.Condition.ArnLike["aws:SourceArn"] == aws_s3_bucket.lake.arn
       && local.log_policy.S3ServerAccessLogsFromTheLake.Condition.StringEquals["aws:SourceAccount"] == "123456789012"
+      && local.log_policy.S3ServerAccessLogsFromTheLake.Resource == "${aws_s3_bucket.logs.arn}/${aws_s3_bucket_logging.lake.target_prefix}*"
     )
     error_message = "only S3 logging for the lake bucket of this account may write to the log bucket"
   }
