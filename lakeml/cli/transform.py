@@ -89,7 +89,7 @@ def transform(
         failed = ", ".join(report.failed) or "see the dbt log"
         err_console.print(
             f"[bold red]error:[/] dbt build failed ({failed}); failing rows are in the quarantine "
-            f"schema (<lake>/quarantine/<test>); log: {settings.home / 'dbt' / 'logs' / 'dbt.log'}",
+            f"schema (<lake>/quarantine/dbt/<test>); log: {settings.home / 'dbt' / 'logs' / 'dbt.log'}",
             highlight=False,
             soft_wrap=True,
         )
