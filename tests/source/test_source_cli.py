@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -128,6 +130,14 @@ def test_a_live_server_that_does_not_answer_is_never_replaced_and_stop_still_sto
         start_new_session=True,
     )
     try:
+        deadline = (
+            time.monotonic() + 10
+        )  # until the child has exec'd (before that it still looks like pytest)
+        while (
+            b"fakesnow_server" not in Path(f"/proc/{deaf.pid}/cmdline").read_bytes()
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.05)
         settings.run_dir.mkdir(parents=True, exist_ok=True)
         state = {"pid": deaf.pid, "host": "127.0.0.1", "port": 9, "db_path": str(settings.source_dir)}
         (settings.run_dir / "fakesnow.json").write_text(json.dumps(state))
