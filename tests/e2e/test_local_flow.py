@@ -68,7 +68,7 @@ def test_run_goes_through_every_stage_and_registers_a_pending_version(first_run)
     train = stages["train"]
     assert train["status"] == "Succeeded", train.get("failure_reason")
     assert train["registered"]["status"] == "PendingManualApproval"
-    assert train["auc"] >= 0.75
+    assert train["auc"] >= 0.80  # issue 5: a model on generated data (default seed) reaches test AUC >= 0.80
 
 
 @pytest.fixture(scope="module")
