@@ -224,8 +224,12 @@ def run_training(
     job_dir: Path,
     arguments: dict[str, Any],
     on_metric: Callable[[str, float, int], bool] | None = None,
+    cpus: int | None = None,
 ) -> tuple[JobResult, dict[str, Any]]:
-    """Run a training job like SageMaker: channels, hyperparameters.json, SM_* env, model.tar.gz."""
+    """Run a training job like SageMaker: channels, hyperparameters.json, SM_* env, model.tar.gz.
+
+    `cpus` is the job's share of this machine (parallel tuning jobs would each get an instance on AWS);
+    it is what SM_NUM_CPUS says, so the job does not oversubscribe the cores."""
     opt_ml = job_dir / "opt" / "ml"
     algorithm = arguments.get("AlgorithmSpecification", {})
     hyperparameters = {k: str(v) for k, v in (arguments.get("HyperParameters") or {}).items()}
@@ -256,7 +260,8 @@ def run_training(
         "SM_HPS": json.dumps(hyperparameters),
         "SM_CURRENT_HOST": "algo-1",
         "SM_HOSTS": json.dumps(["algo-1"]),
-        "SM_NUM_CPUS": str(os.cpu_count() or 1),
+        "SM_NUM_CPUS": str(cpus or os.cpu_count() or 1),
+        "OMP_NUM_THREADS": str(cpus or os.cpu_count() or 1),
         "SM_NUM_GPUS": "0",
         "TRAINING_JOB_NAME": job_name,
         **{f"SM_CHANNEL_{c.upper()}": f"{OPT_ML}/input/data/{c}" for c in channels},

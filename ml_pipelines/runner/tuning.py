@@ -6,6 +6,7 @@ MetricDefinitions regexes, and Auto early stopping prunes jobs below the median 
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -123,6 +124,7 @@ def run_tuning(
         max_jobs = (
             min(max_jobs, len(combinations)) if limits.get("MaxNumberOfTrainingJobs") else len(combinations)
         )
+    cpus = max(1, (os.cpu_count() or 1) // parallel)  # each parallel job's share, like one instance each
     lock = threading.Lock()
     records: list[dict[str, Any]] = []
 
@@ -147,7 +149,7 @@ def run_tuning(
         record: dict[str, Any] = {"TrainingJobName": job_name, "TunedHyperParameters": tuned}
         try:
             result, properties = run_training(
-                config, job_name, job_dir / job_name, job_arguments, on_metric=report
+                config, job_name, job_dir / job_name, job_arguments, on_metric=report, cpus=cpus
             )
         except JobError as exc:
             record.update(TrainingJobStatus="Failed", FailureReason=str(exc))

@@ -105,7 +105,8 @@ def booster_params(params: dict[str, Any]) -> dict[str, Any]:
         "gamma": params["gamma"],
         "max_bin": params["max_bin"],
         "seed": params["seed"],
-        "nthread": params["nthread"] or os.cpu_count() or 1,
+        # SageMaker sets SM_NUM_CPUS to the instance's vCPUs; the local runner to this job's share of them.
+        "nthread": params["nthread"] or int(os.environ.get("SM_NUM_CPUS") or 0) or os.cpu_count() or 1,
     }
 
 

@@ -299,3 +299,15 @@ def test_auto_early_stopping_stops_jobs_below_the_median(run):
     assert stopped, "expected Auto early stopping to stop at least one poor job"
     best = max(j["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] for j in completed)
     assert record["steps"][1]["metrics"]["best_validation:objective"] == best
+
+
+def test_parallel_tuning_jobs_share_the_cores_instead_of_oversubscribing(run, settings):
+    import os
+
+    record = run(definition(processing("Prep"), tuning("Tune", GET_OUTPUT, jobs=2, parallel=2)))
+    assert record["status"] == "Succeeded", record["failure_reason"]
+    share = max(1, (os.cpu_count() or 1) // 2)
+    logs = list((settings.home / "pipelines" / "executions" / record["execution_id"]).rglob("output.log"))
+    tuning_logs = [p.read_text() for p in logs if "Tune-" in str(p)]
+    assert len(tuning_logs) == 2
+    assert all(f"cpus={share} omp={share}" in text for text in tuning_logs)
