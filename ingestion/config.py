@@ -36,6 +36,7 @@ class TableOptions(BaseModel):
     lag_seconds: int = Field(300, ge=0)
     chunk_rows: int = Field(100_000, ge=1, le=10_000_000)
     part_rows: int = Field(1_000_000, ge=1, le=100_000_000)
+    page_rows: int = Field(500_000, ge=0, le=100_000_000)  # keyset page per query; 0 = one query
     compression: Literal["zstd", "snappy", "gzip", "none"] = "zstd"
     compression_level: int | None = Field(3, ge=1, le=22)
     mode: Literal["fetch", "unload"] = "fetch"

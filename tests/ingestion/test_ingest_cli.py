@@ -10,6 +10,7 @@ import time
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
 from tests.conftest import REPO
 from tests.ingestion.conftest import at
@@ -183,10 +184,11 @@ def test_drift_fail_batch_stops_and_names_the_columns_then_quarantine_policy_con
     assert refresh["landed"] == 11
 
 
+@pytest.mark.parametrize("page_rows", [500_000, 3])
 def test_duplicate_copies_land_once_and_extra_copies_are_quarantined_across_chunks(
-    lakeml, source, sources, home
+    lakeml, source, sources, home, page_rows
 ):
-    sources(chunk_rows=2, part_rows=3)
+    sources(chunk_rows=2, part_rows=3, page_rows=page_rows)
     source.add_orders(7, at(60), spread_minutes=1)
     for order_id in (1, 2, 3, 4):
         source.duplicate_order(order_id)

@@ -73,7 +73,8 @@ def test_stream_recuts_any_connector_batches_into_fixed_chunks(tmp_path):
     chunks = list(stream.chunks())
     assert [c.num_rows for c in chunks] == [4, 4, 4, 4, 1]
     assert pa.concat_tables(chunks).column("ORDER_ID").to_pylist() == list(range(17))
-    assert cursor.closed and "%(high)s" in cursor.sql and cursor.params == {"high": T}
+    assert cursor.closed and "%(high)s" in cursor.sql
+    assert cursor.params == {"high": T, "page_rows": table.page_rows}
 
 
 def test_duplicate_copies_are_found_across_chunk_boundaries(tmp_path):
@@ -141,7 +142,11 @@ def test_sql_carries_values_only_as_bind_parameters(tmp_path):
     assert "TYPE = PARQUET" in sql and "2025" not in sql.split("FROM", 1)[1] and "17" not in sql
     assert binds == {"low": T, "high": T + timedelta(hours=1), "keys_at_low": ("17", "18")}
     assert select_sql(table, None) == (
-        "SELECT * FROM RETAIL.RAW.ORDERS WHERE UPDATED_AT <= %(high)s ORDER BY UPDATED_AT, ORDER_ID"
+        "SELECT * FROM RETAIL.RAW.ORDERS WHERE UPDATED_AT <= %(high)s "
+        "ORDER BY UPDATED_AT, ORDER_ID NULLS LAST LIMIT %(page_rows)s"
+    )
+    assert "%(after_cursor)s" in select_sql(table, T, "key") and "%(after_key)s" in select_sql(
+        table, T, "key"
     )
 
 
