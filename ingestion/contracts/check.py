@@ -28,12 +28,12 @@ REASONS_FIELD = pa.field(REASONS, pa.list_(pa.string()))
 class ContractDriftError(LakemlError):
     """The batch's columns do not match the contract (missing or retyped), so its rows cannot be judged."""
 
-    def __init__(self, table: str, drift: Drift) -> None:
+    def __init__(self, table: str, drift: Drift, schema: str = "RAW") -> None:
         self.table = table
         self.drift = drift
         super().__init__(
             f"table {table}: {drift.describe()} (against the contract in ingestion/contracts/suites/"
-            f"{table.lower()}.json); rows cannot be checked. Apply the table's on_drift policy first: "
+            f"{schema.lower()}/{table.lower()}.json); rows cannot be checked. Apply the table's on_drift policy first: "
             "fail the batch, or cast_to_contract() retyped columns; if the source changed on purpose, "
             "update lakeml/source/schema.py and run `python -m ingestion.contracts.generate`"
         )
@@ -61,7 +61,8 @@ class ContractResult:
 
 
 def check_batch(table: Table, batch: pa.Table | pa.RecordBatch, *, now: datetime) -> ContractResult:
-    """Split `batch` by `table`'s committed GX suite into passing and quarantined rows.
+    """Split `batch` by `table`'s committed GX suite into passing and quarantined rows. `table` is a raw
+    table (`schema.TABLES`) or an extraction view (`schema.VIEWS`); each has its own suite.
 
     `now` bounds every timestamp column (rows "from the future" fail); pass the run's start time so every
     batch of a run is judged alike. Columns the contract does not know pass through unchecked (they are
@@ -70,10 +71,10 @@ def check_batch(table: Table, batch: pa.Table | pa.RecordBatch, *, now: datetime
     """
     if isinstance(batch, pa.RecordBatch):
         batch = pa.Table.from_batches([batch])
-    suite = compiled_suite(table.name)
+    suite = compiled_suite(table.name, table.schema)
     problems = suite.schema_problems(batch.schema)
     if problems:
-        raise ContractDriftError(table.name, _as_drift(problems))
+        raise ContractDriftError(table.name, _as_drift(problems), table.schema)
     return split(suite, batch, {"now": now})
 
 

@@ -35,6 +35,7 @@ import pyarrow.types as pat
 from ingestion.contracts.suites import load_suite
 from ingestion.contracts.types import FAMILY_OF_CANONICAL, family
 from lakeml.errors import LakemlError
+from lakeml.source.schema import RAW_SCHEMA
 
 Params = Mapping[str, Any]
 Column: TypeAlias = pa.ChunkedArray | pa.Array
@@ -178,6 +179,9 @@ def _not_null_detail(exp: Expectation, params: Params) -> Detail:
 
 
 def _in_set_detail(exp: Expectation, params: Params) -> Detail:
+    if exp.meta.get("explain"):  # a verdict column (EMAIL_VALID): say what the value means
+        explain = str(exp.meta["explain"])
+        return lambda value: f"{exp.column}={_show(value)}: {explain}"
     allowed = ", ".join(str(v) for v in exp.arg("value_set", params))
     return lambda value: f"{exp.column}={_show(value)} not in [{allowed}]"
 
@@ -318,6 +322,6 @@ def compile_suite(suite: dict[str, Any]) -> CompiledSuite:
 
 
 @lru_cache(maxsize=64)
-def compiled_suite(table_name: str) -> CompiledSuite:
-    """The committed suite of a table, compiled once per process."""
-    return compile_suite(load_suite(table_name))
+def compiled_suite(table_name: str, schema: str = RAW_SCHEMA) -> CompiledSuite:
+    """The committed suite of a table as read from `schema` (RAW or EXTRACT), compiled once per process."""
+    return compile_suite(load_suite(table_name, schema))

@@ -1,6 +1,7 @@
 """`python -m ingestion.contracts.generate [--check]`: write (or verify) the committed GX suites.
 
-Run it after changing `lakeml/source/schema.py`. `--check` writes nothing and exits 1 when a file is out of
+Run it after changing `lakeml/source/schema.py`: it writes `suites/raw/<table>.json` (the raw tables) and
+`suites/extract/<table>.json` (the extraction views). `--check` writes nothing and exits 1 when a file is out of
 date, missing or stale (CI and `tests/ingestion/test_contracts.py` use the same comparison).
 """
 
@@ -17,19 +18,19 @@ def out_of_date() -> list[Path]:
     """Suite files that differ from what schema.py generates, plus stale files of removed tables."""
     wanted = expected_files()
     differing = [p for p, text in wanted.items() if not p.exists() or p.read_text() != text]
-    stale = [p for p in sorted(SUITES_DIR.glob("*.json")) if p not in wanted]
+    stale = [p for p in sorted(SUITES_DIR.rglob("*.json")) if p not in wanted]
     return differing + stale
 
 
 def write() -> list[Path]:
     """Write every suite and remove those of tables no longer in schema.py; return the changed files."""
     changed = out_of_date()
-    SUITES_DIR.mkdir(parents=True, exist_ok=True)
     wanted = expected_files()
     for path, text in wanted.items():
         if not path.exists() or path.read_text() != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
-    for path in SUITES_DIR.glob("*.json"):
+    for path in SUITES_DIR.rglob("*.json"):
         if path not in wanted:
             path.unlink()
     return changed

@@ -1,4 +1,5 @@
-"""Synthetic Arrow batches for any table of schema.py: valid rows, and rows that break each expectation.
+"""Synthetic Arrow batches for any table or view of schema.py: valid rows, and rows that break each
+expectation.
 
 Tests, the benchmark and the GX equivalence check build their batches here, straight from the schema and
 the committed suite, so a column added to schema.py is exercised without touching them. Not used by
@@ -7,6 +8,7 @@ ingestion itself.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,7 +20,7 @@ import pyarrow.compute as pc
 from ingestion.contracts.drift import contract_schema
 from ingestion.contracts.evaluate import Expectation, compiled_suite
 from ingestion.contracts.types import family
-from lakeml.source.schema import Table
+from lakeml.source.schema import Column, Table
 
 NULL_SHARE = 0.1  # nullable columns get this share of nulls: evaluators must skip them
 
@@ -30,9 +32,7 @@ def valid_batch(table: Table, rows: int, *, now: datetime, seed: int = 0) -> pa.
     columns = []
     for column in table.columns:
         t = schema.field(column.name).type
-        values = _values(
-            column.name, t, column.enum, column.minimum, rows, now, rng, column.name == table.primary_key
-        )
+        values = _values(column, t, rows, now, rng, column.name == table.primary_key)
         if column.nullable and rows:
             values = pc.if_else(pa.array(rng.random(rows) < NULL_SHARE), pa.nulls(rows, t), values)
         columns.append(values)
@@ -40,17 +40,10 @@ def valid_batch(table: Table, rows: int, *, now: datetime, seed: int = 0) -> pa.
 
 
 def _values(
-    name: str,
-    t: pa.DataType,
-    enum: tuple[str, ...] | None,
-    minimum: float | None,
-    rows: int,
-    now: datetime,
-    rng: np.random.Generator,
-    is_key: bool,
+    column: Column, t: pa.DataType, rows: int, now: datetime, rng: np.random.Generator, is_key: bool
 ) -> pa.Array:
-    kind = family(t)
-    low = 0.0 if minimum is None else float(minimum)
+    name, enum, kind = column.name, column.enum, family(t)
+    low = 0.0 if column.minimum is None else float(column.minimum)
     if kind == "integer":
         if is_key:
             return pa.array(np.arange(1, rows + 1, dtype=np.int64))
@@ -65,6 +58,9 @@ def _values(
             return pa.array(np.asarray(enum, dtype=object)[rng.integers(0, len(enum), rows)], pa.string())
         if name == "EMAIL":
             return pa.array([f"user{i}@example.com" for i in range(rows)], pa.string())
+        if column.email_derived == "sha256":
+            digests = (hashlib.sha256(f"user{i}@example.com".encode()).hexdigest() for i in range(rows))
+            return pa.array(list(digests), pa.string())
         return pa.array([f"{name.lower()}-{i}" for i in range(rows)], pa.string())
     if kind in ("timestamp", "timestamp_tz"):
         utc_now = now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now
@@ -72,6 +68,8 @@ def _values(
         offsets = rng.integers(0, 400 * 86_400, rows).astype("timedelta64[s]")
         return pa.array(start + offsets, pa.timestamp(t.unit)).cast(t)  # zoned: the same instants, in UTC
     if kind == "boolean":
+        if column.email_derived == "valid":  # a verdict: a valid row says true
+            return pa.array(np.ones(rows, dtype=bool))
         return pa.array(rng.random(rows) < 0.5)
     raise NotImplementedError(f"samples.valid_batch has no generator for column {name} of type {t}")
 
@@ -90,7 +88,7 @@ def plant_bad_rows(
 ) -> tuple[pa.Table, list[PlantedRow]]:
     """Break one row per row expectation of the suite (rows 0, 1, …, in suite order); with `multi`, also
     break every expectation of one column in the *same* extra row (several reasons on one row)."""
-    suite = compiled_suite(table.name)
+    suite = compiled_suite(table.name, table.schema)
     planted: list[PlantedRow] = []
     columns = {name: batch.column(name).to_pylist() for name in batch.column_names}
     row = 0
@@ -117,6 +115,8 @@ def _bad_value(exp: Expectation, t: pa.DataType, now: datetime) -> Any:
     if exp.type == "expect_column_values_to_not_be_null":
         return None
     if exp.type == "expect_column_values_to_be_in_set":
+        if pa.types.is_boolean(t):
+            return not exp.kwargs["value_set"][0]
         return "not_a_" + exp.column.lower()
     if exp.type == "expect_column_values_to_match_regex":
         return "foo@"

@@ -1,10 +1,14 @@
-"""The Great Expectations suite of each source table, derived from `lakeml/source/schema.py`.
+"""The Great Expectations suite of each source object, derived from `lakeml/source/schema.py`.
+
+A table has two contracts, one per object ingestion can read: the raw table (`RETAIL.RAW.<T>`,
+`schema.TABLES`) and its extraction view (`RETAIL.EXTRACT.<T>`, `schema.VIEWS`, the default). Which one
+applies is decided by the schema of the configured `object` (`ingestion.config.TableConfig.contract_table`).
 
 `build_suite(table)` writes the contract as a GX 1.x ExpectationSuite document (plain dicts, so building it
-needs no GX import); `python -m ingestion.contracts.generate` saves one JSON file per table under
-`ingestion/contracts/suites/`, where reviewers read it and GX tooling loads it. The hot path evaluates the
-*committed* file (`load_suite`), so what was reviewed is what runs; a test fails when the files are out of
-date with schema.py.
+needs no GX import); `python -m ingestion.contracts.generate` saves one JSON file per object under
+`ingestion/contracts/suites/<raw|extract>/<table>.json`, where reviewers read it and GX tooling loads it.
+The hot path evaluates the *committed* file (`load_suite`), so what was reviewed is what runs; a test fails
+when the files are out of date with schema.py.
 
 What the schema says and the expectation it becomes (nothing is written per table):
 
@@ -19,7 +23,12 @@ What the schema says and the expectation it becomes (nothing is written per tabl
 * every timestamp column (the event time, UPDATED_AT, …) -> `expect_column_values_to_be_between(
   max_value={"$PARAMETER": "now"})` (`future_timestamp`); `now` is supplied per validation;
 * a column named EMAIL -> `expect_column_values_to_match_regex` and `…_to_not_match_regex` (forbidden
-  characters, e.g. a trailing newline Python's `$` lets through) (`malformed_email`).
+  characters, e.g. a trailing newline Python's `$` lets through) (`malformed_email`);
+* a view's e-mail verdict (EMAIL_VALID, computed in Snowflake with the same rule) ->
+  `expect_column_values_to_be_in_set([True])` (`malformed_email`): the address stays in Snowflake, the row
+  is still quarantined with the reason;
+* a view's e-mail digest (EMAIL_SHA256) -> `…_to_match_regex("^[0-9a-f]{64}$")` and
+  `…_to_not_match_regex("[^0-9a-f]")` (`malformed_email_sha256`).
 
 Each expectation's `meta.reason` is the short code a failing row's quarantine reason starts with.
 """
@@ -33,7 +42,7 @@ from typing import Any
 
 from ingestion.contracts.types import arrow_type, family, type_list
 from lakeml.errors import ConfigError
-from lakeml.source.schema import TABLES, Table
+from lakeml.source.schema import OBJECTS, RAW_SCHEMA, Table
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 NOW_PARAMETER = "now"
@@ -43,14 +52,19 @@ EMAIL_REGEX = r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,
 # Python no `\z`, so a second, unanchored check refuses any character an address cannot hold.
 EMAIL_FORBIDDEN_REGEX = r"[^A-Za-z0-9._%+'@-]"
 EMAIL_COLUMNS = frozenset({"EMAIL"})
+# A hex SHA-256 digest as Snowflake's SHA2(…, 256) writes it; the second check closes `$`'s newline gap.
+SHA256_REGEX = r"^[0-9a-f]{64}$"
+SHA256_FORBIDDEN_REGEX = r"[^0-9a-f]"
 
 
 def suite_name(table: Table) -> str:
-    return f"{table.name.lower()}_contract"
+    prefix = "" if table.schema == RAW_SCHEMA else f"{table.schema.lower()}_"
+    return f"{prefix}{table.name.lower()}_contract"
 
 
-def suite_path(table_name: str) -> Path:
-    return SUITES_DIR / f"{table_name.lower()}.json"
+def suite_path(table_name: str, schema: str = RAW_SCHEMA) -> Path:
+    """`suites/raw/<table>.json` (the raw table's contract) or `suites/extract/<table>.json` (the view's)."""
+    return SUITES_DIR / schema.lower() / f"{table_name.lower()}.json"
 
 
 def build_suite(table: Table) -> dict[str, Any]:
@@ -118,20 +132,51 @@ def build_suite(table: Table) -> dict[str, Any]:
                     "malformed_email",
                 )
             )
+        if column.email_derived == "sha256":
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_match_regex",
+                    {"column": name, "regex": SHA256_REGEX},
+                    "malformed_email_sha256",
+                )
+            )
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_not_match_regex",
+                    {"column": name, "regex": SHA256_FORBIDDEN_REGEX},
+                    "malformed_email_sha256",
+                )
+            )
+        if column.email_derived == "valid":
+            expectations.append(
+                _expectation(
+                    "expect_column_values_to_be_in_set",
+                    {"column": name, "value_set": [True]},
+                    "malformed_email",
+                    explain="the address fails the e-mail rule; judged in Snowflake, not extracted",
+                )
+            )
+    obj = f"RETAIL.{table.schema}.{table.name}"
+    source = "lakeml/source/schema.py" + (
+        ""
+        if table.schema == RAW_SCHEMA
+        else f" (extraction_view; the view is dbt_project/models/snowflake/extract_{table.name.lower()}.sql)"
+    )
     return {
         "name": suite_name(table),
         "expectations": expectations,
         "meta": {
             "lakeml": {
                 "table": table.name,
+                "object": obj,
                 "primary_key": table.primary_key,
                 "generated_by": "python -m ingestion.contracts.generate",
-                "source": "lakeml/source/schema.py",
+                "source": source,
                 "parameters": {NOW_PARAMETER: "validation time; timestamps after it are in the future"},
             }
         },
         "notes": (
-            f"Data contract of RETAIL.RAW.{table.name}, generated from lakeml/source/schema.py. "
+            f"Data contract of {obj}, generated from {source}. "
             "Do not edit by hand: change the schema and run `python -m ingestion.contracts.generate`."
         ),
     }
@@ -147,17 +192,22 @@ def render(suite: dict[str, Any]) -> str:
 
 
 def expected_files() -> dict[Path, str]:
-    """Every suite file `generate` writes, with its text, from the current schema.py."""
-    return {suite_path(name): render(build_suite(table)) for name, table in TABLES.items()}
+    """Every suite file `generate` writes, with its text, from the current schema.py: raw tables and views."""
+    return {
+        suite_path(name, schema): render(build_suite(table))
+        for schema, tables in OBJECTS.items()
+        for name, table in tables.items()
+    }
 
 
 @lru_cache(maxsize=64)
-def load_suite(table_name: str) -> dict[str, Any]:
-    """The committed suite of `table_name` (cached: the file is read once per process)."""
-    path = suite_path(table_name)
+def load_suite(table_name: str, schema: str = RAW_SCHEMA) -> dict[str, Any]:
+    """The committed suite of `table_name` as read from `schema` (RAW table by default, EXTRACT view);
+    cached: the file is read once per process."""
+    path = suite_path(table_name, schema)
     if not path.exists():
         raise ConfigError(
-            f"no contract suite for table {table_name} ({path} is missing); "
+            f"no contract suite for {schema.upper()}.{table_name} ({path} is missing); "
             "run `python -m ingestion.contracts.generate` after adding the table to lakeml/source/schema.py"
         )
     suite: dict[str, Any] = json.loads(path.read_text())

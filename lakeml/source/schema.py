@@ -1,16 +1,23 @@
-"""The source's tables (RETAIL.RAW): names, columns, Snowflake types, primary keys and enums.
+"""The source's tables (RETAIL.RAW) and the extraction views over them (RETAIL.EXTRACT): names, columns,
+Snowflake types, primary keys and enums.
 
 One home for the shape of the source, read by the generator (to create and fill tables), by ingestion
-(contracts, cursor and key columns) and mirrored by the dbt sources. Change a column here and every
-consumer sees it.
+(contracts, cursor and key columns) and mirrored by the dbt models (the views in
+`dbt_project/models/snowflake/`, the bronze sources). Change a column here and every consumer sees it.
+
+Ingestion reads the views, not the tables (`VIEWS`, derived from `TABLES` by `extraction_view`): personal
+data is minimised inside Snowflake, so a raw e-mail address or name never reaches bronze or quarantine.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Literal
 
 CURSOR_COLUMN = "UPDATED_AT"
 EMAIL_PATTERN = r"[^@\s]+@[^@\s]+\.[^@\s]+"
+RAW_SCHEMA = "RAW"  # the operational tables
+EXTRACT_SCHEMA = "EXTRACT"  # the dbt-built extraction views ingestion reads
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,12 @@ class Column:
     # A business timestamp is never later than the row's UPDATED_AT: an event cannot postdate the write
     # that recorded it. A value after UPDATED_AT is the generator's `future_timestamp` defect.
     not_after_cursor: bool = False
+    # Personal data, and what the extraction view does with it: "email" becomes <NAME>_SHA256 and
+    # <NAME>_VALID (see `extraction_view`); "name" is not extracted.
+    pii: Literal["email", "name"] | None = None
+    # A view column derived from an e-mail inside Snowflake: "sha256" (hex SHA-256 of lower(trim(address)))
+    # or "valid" (BOOLEAN: the address passes the contract's e-mail rule). The contract checks both.
+    email_derived: Literal["sha256", "valid"] | None = None
 
 
 @dataclass(frozen=True)
@@ -34,6 +47,7 @@ class Table:
     event_time: str | None = None  # business timestamp of a row (orders: ORDER_TS) for time partitioning
     cursor: str = CURSOR_COLUMN
     description: str = ""
+    schema: str = RAW_SCHEMA  # Snowflake schema of the object: RAW (table) or EXTRACT (extraction view)
     column_names: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -62,9 +76,9 @@ CUSTOMERS = Table(
     description="One row per customer; profile edits bump UPDATED_AT.",
     columns=(
         Column("CUSTOMER_ID", "NUMBER(38,0)", nullable=False),
-        Column("EMAIL", "VARCHAR", pattern=EMAIL_PATTERN),
-        Column("FIRST_NAME", "VARCHAR"),
-        Column("LAST_NAME", "VARCHAR"),
+        Column("EMAIL", "VARCHAR", pattern=EMAIL_PATTERN, pii="email"),
+        Column("FIRST_NAME", "VARCHAR", pii="name"),
+        Column("LAST_NAME", "VARCHAR", pii="name"),
         Column("BIRTH_YEAR", "NUMBER(4,0)", minimum=1900),
         Column("SIGNUP_AT", "TIMESTAMP_NTZ", nullable=False, not_after_cursor=True),
         Column("SIGNUP_CHANNEL", "VARCHAR", enum=CHANNELS),
@@ -145,6 +159,40 @@ SUPPORT_TICKETS = Table(
 )
 
 TABLES: dict[str, Table] = {t.name: t for t in (CUSTOMERS, PRODUCTS, ORDERS, ORDER_ITEMS, SUPPORT_TICKETS)}
+
+
+def extraction_view(table: Table) -> Table:
+    """What `RETAIL.EXTRACT.<table>` exposes: the table's columns and types, with personal data minimised
+    inside Snowflake (`dbt_project/models/snowflake/extract_<table>.sql` implements it; a test checks the
+    SQL against this). An e-mail column EMAIL becomes
+
+    * EMAIL_SHA256 — hex SHA-256 of lower(trim(EMAIL)), NULL when EMAIL is NULL: the join key silver keeps;
+    * EMAIL_VALID — whether EMAIL passes the contract's e-mail rule, judged in Snowflake (NULL when EMAIL
+      is NULL), so a malformed address is still quarantined with a reason without the address leaving;
+
+    name columns are not extracted. Other columns are selected as they are, with their types."""
+    columns: list[Column] = []
+    for column in table.columns:
+        if column.pii == "name":
+            continue
+        if column.pii == "email":
+            columns += [
+                Column(f"{column.name}_SHA256", "VARCHAR", nullable=column.nullable, email_derived="sha256"),
+                Column(f"{column.name}_VALID", "BOOLEAN", nullable=column.nullable, email_derived="valid"),
+            ]
+            continue
+        columns.append(column)
+    return replace(table, columns=tuple(columns), schema=EXTRACT_SCHEMA)
+
+
+VIEWS: dict[str, Table] = {name: extraction_view(t) for name, t in TABLES.items()}
+OBJECTS: dict[str, dict[str, Table]] = {RAW_SCHEMA: TABLES, EXTRACT_SCHEMA: VIEWS}
+
+
+def contract_table(name: str, schema: str) -> Table | None:
+    """The definition of `name` as read from `schema` (RAW table or EXTRACT view); None if unknown."""
+    return OBJECTS.get(schema.upper(), {}).get(name.upper())
+
 
 # Side schema of the local source, never extracted: generator state and the register of injected bad rows.
 META_SCHEMA = "LAKEML_META"

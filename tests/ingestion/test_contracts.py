@@ -26,10 +26,12 @@ from ingestion.contracts.evaluate import compile_suite
 from ingestion.contracts.generate import out_of_date
 from ingestion.contracts.samples import plant_bad_rows, valid_batch
 from ingestion.contracts.suites import build_suite, load_suite
-from lakeml.source.schema import CUSTOMERS, ORDERS, PRODUCTS, TABLES, Column, Table
+from lakeml.source.schema import CUSTOMERS, OBJECTS, ORDERS, PRODUCTS, TABLES, VIEWS, Column, Table
 
 NOW = datetime(2026, 11, 27, 6, 0, 0)
-TABLE_IDS = sorted(TABLES)
+# every contract: the raw tables and the extraction views ingestion reads by default
+CONTRACTS = {f"{t.schema}.{name}": t for tables in OBJECTS.values() for name, t in tables.items()}
+TABLE_IDS = sorted(CONTRACTS)
 
 
 def orders(**overrides: list) -> pa.Table:
@@ -52,8 +54,8 @@ def reasons(result) -> list[list[str]]:
 
 @pytest.mark.parametrize("name", TABLE_IDS)
 def test_valid_rows_pass_untouched(name: str) -> None:
-    batch = valid_batch(TABLES[name], 500, now=NOW)
-    result = check_batch(TABLES[name], batch, now=NOW)
+    batch = valid_batch(CONTRACTS[name], 500, now=NOW)
+    result = check_batch(CONTRACTS[name], batch, now=NOW)
     assert result.good.equals(batch)
     assert result.quarantined.num_rows == 0
     assert result.quarantined.schema.names == [*batch.column_names, REASONS]
@@ -61,7 +63,7 @@ def test_valid_rows_pass_untouched(name: str) -> None:
 
 @pytest.mark.parametrize("name", TABLE_IDS)
 def test_every_planted_bad_row_is_quarantined_with_its_reason(name: str) -> None:
-    table = TABLES[name]
+    table = CONTRACTS[name]
     batch, planted = plant_bad_rows(table, valid_batch(table, 300, now=NOW), now=NOW)
     batch = batch.append_column("ROW", pa.array(range(batch.num_rows)))
     result = check_batch(table, batch, now=NOW)
@@ -135,6 +137,28 @@ def test_malformed_email_is_caught_and_good_emails_pass() -> None:
         ["malformed_email: EMAIL='bob@example.com\\n'"],
     ]
     assert result.good.column("EMAIL").to_pylist() == ["ann.lee+shop@mail.example.co", None]
+
+
+def test_the_view_quarantines_a_false_email_verdict_and_a_malformed_digest_without_any_address() -> None:
+    view = VIEWS["CUSTOMERS"]
+    digest = "ab" * 32
+    verdicts = [True, False, None, True, True, True]
+    digests = [digest, digest, None, digest.upper(), digest[:63], digest + "\n"]
+    batch = valid_batch(view, len(verdicts), now=NOW)
+    batch = batch.set_column(1, "EMAIL_SHA256", pa.array(digests, pa.string()))
+    batch = batch.set_column(2, "EMAIL_VALID", pa.array(verdicts, pa.bool_()))
+    result = check_batch(view, batch, now=NOW)
+    assert reasons(result) == [
+        [
+            "malformed_email: EMAIL_VALID=False: the address fails the e-mail rule; judged in Snowflake, "
+            "not extracted"
+        ],
+        [f"malformed_email_sha256: EMAIL_SHA256='{digest.upper()}'"],
+        [f"malformed_email_sha256: EMAIL_SHA256='{digest[:63]}'"],
+        [f"malformed_email_sha256: EMAIL_SHA256='{digest}\\n'"],  # the newline `$` lets through
+    ]
+    assert result.good.column("EMAIL_SHA256").to_pylist() == [digest, None]  # no e-mail: nothing to judge
+    assert not {"EMAIL", "FIRST_NAME", "LAST_NAME"} & set(result.quarantined.column_names)
 
 
 def test_below_minimum_other_than_zero() -> None:
@@ -393,7 +417,7 @@ def test_missing_suite_parameter_is_a_clear_error() -> None:
 
 def test_table_without_a_committed_suite_says_how_to_make_one() -> None:
     ghost = replace(ORDERS, name="GHOST")
-    with pytest.raises(Exception, match=r"no contract suite for table GHOST.*ingestion.contracts.generate"):
+    with pytest.raises(Exception, match=r"no contract suite for RAW.GHOST.*ingestion.contracts.generate"):
         check_batch(ghost, orders(), now=NOW)
 
 
@@ -411,9 +435,10 @@ def test_generate_writes_checks_and_prunes_suites(tmp_path, monkeypatch, capsys)
     (tmp_path / "dropped_table.json").write_text("{}")
     assert generate.main(["--check"]) == 1
     assert generate.main([]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{n.lower()}.json" for n in TABLES)
+    written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.json"))
+    assert written == sorted(f"{s.lower()}/{n.lower()}.json" for s in ("raw", "extract") for n in TABLES)
     assert generate.main(["--check"]) == 0
-    (tmp_path / "orders.json").write_text("{}")
+    (tmp_path / "extract" / "orders.json").write_text("{}")
     capsys.readouterr()
     assert generate.main(["--check"]) == 1
-    assert "orders.json" in capsys.readouterr().err
+    assert "extract/orders.json" in capsys.readouterr().err

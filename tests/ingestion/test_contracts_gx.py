@@ -19,7 +19,7 @@ import pytest
 from ingestion.contracts.evaluate import SCHEMA_EVALUATORS, compiled_suite
 from ingestion.contracts.samples import plant_bad_rows, valid_batch
 from ingestion.contracts.suites import load_suite
-from lakeml.source.schema import CUSTOMERS, ORDERS, TABLES, Table
+from lakeml.source.schema import CUSTOMERS, OBJECTS, ORDERS, Table
 
 pytestmark = pytest.mark.xdist_group("great_expectations")
 
@@ -37,6 +37,10 @@ TRICKY_EMAILS = [
     "o'brien@example.ie",
     "",
 ]
+DIGEST = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+TRICKY_DIGESTS = [DIGEST + "\n", DIGEST.upper(), DIGEST[:-1], DIGEST + "0", " " + DIGEST, "", DIGEST]
+# every contract: the raw tables and the extraction views
+CONTRACTS = {f"{t.schema}.{name}": t for tables in OBJECTS.values() for name, t in tables.items()}
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +53,7 @@ def gx() -> Any:
 def batch_with_every_bad_class(table: Table) -> pa.Table:
     batch, _ = plant_bad_rows(table, valid_batch(table, 400, now=NOW, seed=11), now=NOW)
     edges: dict[str, pa.Array] = {}
-    for exp, _ in compiled_suite(table.name).row_checks:
+    for exp, _ in compiled_suite(table.name, table.schema).row_checks:
         if exp.type == "expect_column_values_to_be_between" and exp.kwargs.get("max_value") is not None:
             edges[exp.column] = pa.array(
                 [NOW, NOW + timedelta(microseconds=1)], batch.schema.field(exp.column).type
@@ -60,28 +64,31 @@ def batch_with_every_bad_class(table: Table) -> pa.Table:
             edges[exp.column] = pa.array(
                 [low, low - 1] if not pa.types.is_decimal(t) else [low, low - Decimal("0.01")]
             ).cast(t)
-    tail = valid_batch(table, 2 + len(TRICKY_EMAILS), now=NOW, seed=12)
+    tail = valid_batch(table, 2 + max(len(TRICKY_EMAILS), len(TRICKY_DIGESTS)), now=NOW, seed=12)
     for name, values in edges.items():
         i = tail.column_names.index(name)
         column = tail.column(i).to_pylist()
         column[: len(values)] = values.to_pylist()
         tail = tail.set_column(i, tail.schema.field(i), pa.array(column, tail.schema.field(i).type))
-    if "EMAIL" in tail.column_names:
-        i = tail.column_names.index("EMAIL")
-        tail = tail.set_column(i, tail.schema.field(i), pa.array([*TRICKY_EMAILS, None, None], pa.string()))
+    for name, values in (("EMAIL", TRICKY_EMAILS), ("EMAIL_SHA256", TRICKY_DIGESTS)):
+        if name in tail.column_names:
+            i = tail.column_names.index(name)
+            column = tail.column(i).to_pylist()
+            column[: len(values) + 1] = [*values, None]
+            tail = tail.set_column(i, tail.schema.field(i), pa.array(column, pa.string()))
     return pa.concat_tables([batch, tail])
 
 
-@pytest.mark.parametrize("name", sorted(TABLES))
+@pytest.mark.parametrize("name", sorted(CONTRACTS))
 def test_same_rows_fail_each_expectation_as_in_great_expectations(gx: Any, name: str) -> None:
-    table = TABLES[name]
+    table = CONTRACTS[name]
     batch = batch_with_every_bad_class(table)
-    suite = compiled_suite(name)
+    suite = compiled_suite(table.name, table.schema)
     ours = {
         (exp.type, exp.column): np.flatnonzero(mask.to_numpy(zero_copy_only=False)).tolist()
         for exp, _, mask in suite.masks(batch, {"now": NOW})
     }
-    outcomes = gx.gx_validate(load_suite(name), gx.gx_frame(batch), {"now": NOW})
+    outcomes = gx.gx_validate(load_suite(table.name, table.schema), gx.gx_frame(batch), {"now": NOW})
     assert [o.exception for o in outcomes if o.exception] == []
 
     theirs = {
@@ -118,8 +125,8 @@ def test_drift_fails_the_same_schema_expectations_in_great_expectations(gx: Any)
 def test_committed_suites_load_in_great_expectations(gx: Any) -> None:
     import great_expectations as great_expectations
 
-    for name in TABLES:
-        doc = load_suite(name)
+    for table in CONTRACTS.values():
+        doc = load_suite(table.name, table.schema)
         suite = great_expectations.ExpectationSuite(**doc)
         assert len(suite.expectations) == len(doc["expectations"])
         assert {e.expectation_type for e in suite.expectations} == {e["type"] for e in doc["expectations"]}
