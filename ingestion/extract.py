@@ -150,7 +150,11 @@ def select_sql(
     c, k = table.cursor, table.primary_key
     predicate = window_predicate(table, low)
     if after == "key":
-        predicate += f" AND ({c} > %(after_cursor)s OR ({c} = %(after_cursor)s AND ({k} > %(after_key)s OR {k} IS NULL)))"
+        # the plain range term lets the engine skip what earlier pages read (zone maps, micro-partitions)
+        predicate += (
+            f" AND {c} >= %(after_cursor)s"
+            f" AND ({c} > %(after_cursor)s OR ({c} = %(after_cursor)s AND ({k} > %(after_key)s OR {k} IS NULL)))"
+        )
     elif after == "null_key":
         predicate += f" AND {c} > %(after_cursor)s"
     limit = " LIMIT %(page_rows)s" if table.page_rows else ""
