@@ -3,6 +3,11 @@
 The YAML is the operator's interface, so a mistake must name the file, the table and the key, and say
 what is accepted. Defaults for primary key and cursor come from `lakeml.source.schema` (the single source
 of truth for the source tables); anything else needs them spelled out.
+
+`object` defaults to the table's extraction view, `RETAIL.EXTRACT.<TABLE>` (built in Snowflake by dbt,
+`dbt_project/models/snowflake/`): raw personal data never leaves Snowflake. Reading the raw table takes an
+explicit `object: RETAIL.RAW.<TABLE>`. The contract follows the object, by one rule: the schema part of
+`object` (RAW or EXTRACT) picks the raw table's or the view's suite (`TableConfig.contract_table`).
 """
 
 from __future__ import annotations
@@ -17,10 +22,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lakeml.errors import UsageError
-from lakeml.source.schema import TABLES
+from lakeml.source.schema import OBJECTS, TABLES, Table, contract_table
 
 SOURCES_ENV = "LAKEML_INGEST_SOURCES"
 DEFAULT_SOURCES = Path(__file__).resolve().parent / "sources.yml"
+DEFAULT_OBJECT = "RETAIL.EXTRACT.{table}"  # the extraction view of the table
 
 _IDENT = r"[A-Za-z_][A-Za-z0-9_$]*"
 _OBJECT_RE = re.compile(rf"^{_IDENT}(\.{_IDENT}){{0,2}}$")
@@ -64,6 +70,21 @@ class TableConfig(TableOptions):
     def lower(self) -> str:
         return self.name.lower()
 
+    @property
+    def object_schema(self) -> str | None:
+        """The schema part of `object`, upper case (RAW, EXTRACT, …); None for an unqualified name."""
+        parts = self.object.split(".")
+        return parts[-2].upper() if len(parts) > 1 else None
+
+    @property
+    def contract_table(self) -> Table | None:
+        """What the contract checks rows against, chosen by the schema of `object`: RAW -> the raw table
+        (`schema.TABLES`, suites/raw/), EXTRACT -> its extraction view (`schema.VIEWS`, suites/extract/).
+        None when `contract` is off. The validator guarantees one of the two otherwise."""
+        if not self.contract:
+            return None
+        return contract_table(self.name, self.object_schema or "")
+
     @model_validator(mode="after")
     def _check(self) -> TableConfig:
         if not _OBJECT_RE.match(self.object):
@@ -85,6 +106,13 @@ class TableConfig(TableOptions):
             raise ValueError(
                 f"contract: true needs a table definition in lakeml/source/schema.py; {self.name} has none "
                 "(add it there or set contract: false)"
+            )
+        if self.contract and self.object_schema not in OBJECTS:
+            raise ValueError(
+                f"object {self.object!r}: contract: true picks the contract by the schema of object, "
+                f"EXTRACT (the extraction view, the default) or RAW (the raw table), and "
+                f"{self.object_schema or 'an unqualified name'} is neither; set object: "
+                f"{DEFAULT_OBJECT.format(table=self.name)} or RETAIL.RAW.{self.name}, or contract: false"
             )
         return self
 
@@ -137,7 +165,7 @@ def load_sources(path: Path | None = None) -> SourcesConfig:
         key = str(name).upper()
         merged: dict[str, Any] = {**defaults, **(options or {})}
         known = TABLES.get(key)
-        merged.setdefault("object", f"RETAIL.RAW.{key}")
+        merged.setdefault("object", DEFAULT_OBJECT.format(table=key))
         if known is not None:
             merged.setdefault("primary_key", known.primary_key)
             merged.setdefault("cursor", known.cursor)

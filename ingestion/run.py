@@ -21,8 +21,10 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 import pyarrow as pa
@@ -70,6 +72,43 @@ class DriftError(LakemlError):
 
 class ContractFailed(LakemlError):
     """Rows broke the contract and the table's on_violation policy is fail_batch."""
+
+
+class SourceObjectMissing(LakemlError):
+    """The table's configured `object` does not exist in Snowflake (or this user cannot read it). For the
+    default, the extraction view, that means the views were not built: the message says how."""
+
+    def __init__(self, table: TableConfig, sources: Path) -> None:
+        self.table = table.name
+        where = f"set {table.name}.object in {sources} to read another object"
+        if table.object_schema == "EXTRACT":
+            super().__init__(
+                f"table {table.name}: {table.object} does not exist in the source (or this user cannot read "
+                f"it). It is the table's extraction view, built in Snowflake by dbt "
+                f"(dbt_project/models/snowflake/extract_{table.lower}.sql): run `lakeml transform --snowflake` "
+                f"to build the views (`lakeml run` builds them before it ingests), or {where}."
+            )
+        else:
+            super().__init__(
+                f"table {table.name}: {table.object} does not exist in the source (or this user cannot read "
+                f"it); check the name, or {where}."
+            )
+
+
+OBJECT_DOES_NOT_EXIST = 2003  # Snowflake's error code for a missing (or unauthorised) table or view
+
+
+@contextmanager
+def reading(table: TableConfig, sources: Path) -> Iterator[None]:
+    """Turn Snowflake's "object does not exist" for the table's object into SourceObjectMissing."""
+    try:
+        yield
+    except Exception as exc:
+        from snowflake.connector.errors import ProgrammingError
+
+        if isinstance(exc, ProgrammingError) and exc.errno == OBJECT_DOES_NOT_EXIST:
+            raise SourceObjectMissing(table, sources) from exc
+        raise
 
 
 class IngestFailed(LakemlError):
@@ -193,7 +232,8 @@ def _run_table(
         watermark_to=_iso(current.cursor) if current else None,
         recovered=recovered,
     )
-    top = max_cursor(ctx.conn, table)
+    with reading(table, ctx.config.path):  # the first query of the object: it may not exist
+        top = max_cursor(ctx.conn, table)
     if top is None:  # empty table: nothing to window
         summary.seconds = round(time.monotonic() - started, 3)
         return summary
@@ -312,7 +352,7 @@ class _Validator:
     window: Window
     keys_at_low: frozenset[str]
     now: datetime
-    contract: Any  # lakeml.source.schema.Table when contracts are on
+    contract: Any  # lakeml.source.schema.Table (raw table or extraction view) when contracts are on
     drift_reason: str | None = None
     # on_drift quarantine_rows with only retyped columns: cast them back and land what casts, in this schema
     cast_to: pa.Schema | None = None
@@ -421,8 +461,6 @@ def _with_reasons(rows: pa.Table, reasons: list[str]) -> pa.Table:
 def _land(
     ctx: _Context, table: TableConfig, window: Window, current: Watermark | None, summary: RunSummary
 ) -> None:
-    from lakeml.source.schema import TABLES
-
     if table.mode == "unload":
         from ingestion.unload import land_unload
 
@@ -459,7 +497,7 @@ def _land(
         window=window,
         keys_at_low=frozenset(current.keys_at_cursor) if current and window.low is not None else frozenset(),
         now=datetime.now(UTC).replace(tzinfo=None),
-        contract=TABLES.get(table.name) if table.contract else None,
+        contract=table.contract_table,
         drift_reason=drift_reason,
         cast_to=cast_to,
     )

@@ -17,13 +17,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ingestion.config import TableConfig, load_sources
+from ingestion.config import TableConfig, load_sources, sources_path
 from ingestion.landing import read_manifests, read_parts
+from ingestion.run import reading
 from lakeml.errors import LakemlError
 from lakeml.lake import LakeFS, lake
 from lakeml.settings import Settings
@@ -70,7 +72,7 @@ def verify(settings: Settings, tables: list[str] | None = None) -> dict[str, dic
     chosen = [config.table(t) for t in tables] if tables else list(config.tables.values())
     lake_fs = lake(settings)
     conn = source_connection(settings)
-    return {t.name: verify_table(lake_fs, conn, t) for t in chosen}
+    return {t.name: verify_table(lake_fs, conn, t, config.path) for t in chosen}
 
 
 def _keys(rows: pa.Table | None, table: TableConfig) -> list[tuple[str, Any]]:
@@ -81,7 +83,9 @@ def _keys(rows: pa.Table | None, table: TableConfig) -> list[tuple[str, Any]]:
     return [(k, c) for k, c in zip(keys, cursors, strict=True) if k is not None]
 
 
-def verify_table(lake_fs: LakeFS, conn: Any, table: TableConfig) -> dict[str, Any]:
+def verify_table(
+    lake_fs: LakeFS, conn: Any, table: TableConfig, sources: Path | None = None
+) -> dict[str, Any]:
     columns = [table.primary_key, table.cursor]
     runs = effective_runs(read_manifests(lake_fs, table.lower))
     progressive = [m for m in runs if m["mode"] != "backfill"]
@@ -97,7 +101,7 @@ def verify_table(lake_fs: LakeFS, conn: Any, table: TableConfig) -> dict[str, An
     highs = [datetime.fromisoformat(m["window_high"]) for m in progressive]
     source: set[tuple[str, Any]] = set()
     if highs:
-        with conn.cursor() as cur:
+        with reading(table, sources or sources_path()), conn.cursor() as cur:
             cur.execute(
                 f"SELECT {table.primary_key}, {table.cursor} FROM {table.object} WHERE {table.cursor} <= %(high)s",
                 {"high": max(highs)},

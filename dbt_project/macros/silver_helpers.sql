@@ -4,16 +4,6 @@
   nullif(lower(trim(cast({{ column }} as string))), '')
 {%- endmacro %}
 
-{#- Hex SHA-256 of a normalised e-mail. The Snowflake extraction views already hash it (ingestion reads
-    them), so a value that is already a SHA-256 hex digest is kept, not hashed twice. -#}
-{% macro hash_email(column) -%}
-  case
-    when {{ column }} is null or trim({{ column }}) = '' then null
-    when lower(trim({{ column }})) rlike '^[0-9a-f]{64}$' then lower(trim({{ column }}))
-    else sha2(lower(trim({{ column }})), 256)
-  end
-{%- endmacro %}
-
 {#- Rows of a committed bronze table, one per key: the latest version by UPDATED_AT (ties: the run
     committed last). Incrementally (`date_expr` given), only the date partitions that a run committed
     after this model's last build touched are read, and they are rebuilt from every version in bronze,

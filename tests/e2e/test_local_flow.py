@@ -71,6 +71,52 @@ def test_run_goes_through_every_stage_and_registers_a_pending_version(first_run)
     assert train["auc"] >= 0.80  # issue 5: a model on generated data (default seed) reaches test AUC >= 0.80
 
 
+def test_silver_keeps_the_email_digest_made_in_snowflake_and_no_raw_address(flow, first_run):
+    """source -> extraction view -> ingest -> bronze -> silver: the e-mail is hashed once, in Snowflake,
+    as sha256(lower(trim(address))), and no raw address or name reaches the lake."""
+    import hashlib
+
+    import pandas as pd
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    from lakeml.settings import Settings
+    from lakeml.source.connection import connect
+
+    _, home, env = flow
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LAKEML_CONFIG", env["LAKEML_CONFIG"])
+        settings = Settings(home=home)
+    with connect(settings) as conn, conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT CUSTOMER_ID, EMAIL, UPDATED_AT FROM RETAIL.RAW.CUSTOMERS WHERE EMAIL IS NOT NULL"
+        )
+        raw = {key: (email, updated_at) for key, email, updated_at in cursor.fetchall()}
+    for part in [
+        *home.glob("lake/bronze/customers/**/*.parquet"),
+        *home.glob("lake/quarantine/customers/**/*.parquet"),
+    ]:
+        assert not {"EMAIL", "FIRST_NAME", "LAST_NAME"} & set(pq.read_schema(part).names), part
+    silver = ds.dataset(str(home / "lake" / "silver" / "customers"), format="parquet").to_table()
+    assert not {"email", "first_name", "last_name"} & {c.lower() for c in silver.column_names}
+    same_version = [
+        (row["email_sha256"], raw[row["customer_id"]][0])
+        for row in silver.select(["customer_id", "email_sha256", "updated_at"]).to_pylist()
+        if row["customer_id"] in raw and pd.Timestamp(raw[row["customer_id"]][1]) == _utc(row["updated_at"])
+    ]
+    assert len(same_version) > 1000
+    for digest, address in same_version:
+        assert digest == hashlib.sha256(address.strip(" ").lower().encode()).hexdigest(), address
+
+
+def _utc(value) -> object:
+    """A timestamp as naive UTC, however Spark's Parquet hands it back (INT96 naive, or zoned)."""
+    import pandas as pd
+
+    ts = pd.Timestamp(value)
+    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
+
+
 @pytest.fixture(scope="module")
 def approved(flow, first_run):
     lakeml, _, _ = flow

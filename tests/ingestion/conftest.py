@@ -1,8 +1,11 @@
-"""Plumbing for ingestion tests: a small source built with SQL through the real connector, and a sources
-file per test. Assertions stay in the tests."""
+"""Plumbing for ingestion tests: a small source built with SQL through the real connector, with the
+extraction views ingestion reads by default, and a sources file per test. Assertions stay in the tests."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -11,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from lakeml.source.schema import CUSTOMERS, ORDERS
+from lakeml.source.schema import TABLES
+from tests.conftest import REPO
 
 T0 = datetime(2025, 3, 1, 8, 0, 0)
 
@@ -33,10 +37,18 @@ class Source:
                 return []
 
     def create(self) -> None:
+        """Empty raw tables (tests fill ORDERS and CUSTOMERS); the views need every one of them."""
         self.sql("CREATE DATABASE IF NOT EXISTS RETAIL")
         self.sql("CREATE SCHEMA IF NOT EXISTS RETAIL.RAW")
-        self.sql(ORDERS.ddl("RETAIL.RAW.ORDERS"))
-        self.sql(CUSTOMERS.ddl("RETAIL.RAW.CUSTOMERS"))
+        for name, table in TABLES.items():
+            self.sql(table.ddl(f"RETAIL.RAW.{name}"))
+
+    def create_views(self, ddl: list[str]) -> None:
+        """The extraction views RETAIL.EXTRACT.* over the raw tables, from dbt's own DDL."""
+        self.sql("CREATE SCHEMA IF NOT EXISTS RETAIL.EXTRACT")
+        with self.conn.cursor() as cur:
+            for statement in ddl:
+                cur.execute(statement)  # no binds: the e-mail rule holds a literal '%'
 
     def add_orders(self, n: int, updated_at: datetime, spread_minutes: int = 60) -> list[int]:
         """n good orders with UPDATED_AT spread over `spread_minutes` ending at `updated_at`."""
@@ -103,15 +115,57 @@ def sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Pa
     return write
 
 
+@pytest.fixture(scope="session")
+def extraction_view_ddl(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """The DDL of the extraction views exactly as dbt-snowflake ran it: `lakeml transform --snowflake` (the
+    project's own build of dbt_project/models/snowflake/) once per worker, over a scratch source of empty
+    raw tables. Each test's source replays it, so every test reads the real views without paying a dbt
+    run (~5 s) of its own."""
+    from lakeml.settings import Settings
+    from lakeml.source import server
+    from lakeml.source.connection import connect
+
+    base = tmp_path_factory.mktemp("extraction-views")
+    config = base / "lakeml.toml"
+    config.write_text("# extraction view DDL: defaults only\n")
+    with pytest.MonkeyPatch.context() as env:  # this scratch home's settings: defaults only
+        env.setenv("LAKEML_CONFIG", str(config))
+        env.delenv("LAKEML_ENV", raising=False)
+        settings = Settings(home=base / "home")
+    server.ensure_running(settings)
+    try:
+        with connect(settings) as conn:
+            Source(conn).create()
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEML_", "DBT_"))}
+        env.update(LAKEML_HOME=str(settings.home), LAKEML_CONFIG=str(config))
+        built = subprocess.run(
+            [sys.executable, "-m", "lakeml.cli.main", "--json", "transform", "--snowflake"],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=REPO,
+            env=env,
+        )
+        assert built.returncode == 0, built.stderr[-3000:]
+    finally:
+        server.stop(settings)
+    run = settings.home / "dbt" / "target" / "run" / "lakeml" / "models" / "snowflake"
+    ddl = [path.read_text() for path in sorted(run.glob("extract_*.sql"))]
+    assert len(ddl) == len(TABLES), sorted(p.name for p in run.iterdir())
+    return ddl
+
+
 @pytest.fixture
-def source(home: Path) -> Iterator[Source]:
-    """The local source of this test's home with empty ORDERS and CUSTOMERS tables."""
+def source(home: Path, extraction_view_ddl: list[str]) -> Iterator[Source]:
+    """The local source of this test's home: empty raw tables (RETAIL.RAW) and the extraction views over
+    them (RETAIL.EXTRACT), which ingestion reads by default."""
     from lakeml.settings import load_settings
     from lakeml.source.connection import connect
 
     conn = connect(load_settings())
     src = Source(conn)
     src.create()
+    src.create_views(extraction_view_ddl)
     yield src
     conn.close()
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -20,6 +22,7 @@ import pytest
 
 from ingestion.aws_adapters import DynamoWatermarkStore
 from lakeml.settings import Settings
+from tests.conftest import REPO
 from tests.contract.aws_emulator import (
     REGION,
     client,
@@ -96,6 +99,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             counts = table_counts(conn)
         finally:
             conn.close()
+        build_extraction_views(home, config)  # what the packaged sources file reads
         with moto_server() as endpoint:
             secret_id = f"lakeml/snowflake/{uuid.uuid4().hex[:8]}"
             create_secret(
@@ -118,6 +122,20 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
         close_source_connection()
         server.stop(local)
+
+
+def build_extraction_views(home: Path, config: Path) -> None:
+    """`lakeml transform --snowflake` against the module's local Snowflake, as a deployment does once."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEML_", "DBT_"))}
+    built = subprocess.run(
+        [sys.executable, "-m", "lakeml.cli.main", "--json", "transform", "--snowflake"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
+        env={**env, "LAKEML_HOME": str(home), "LAKEML_CONFIG": str(config)},
+    )
+    assert built.returncode == 0, built.stderr[-3000:]
 
 
 @dataclass(frozen=True)

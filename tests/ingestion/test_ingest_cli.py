@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -164,6 +165,10 @@ def test_concurrent_runs_only_one_advances_and_the_loser_exits_1(lakeml, source,
 def test_drift_fail_batch_stops_and_names_the_columns_then_quarantine_policy_continues(
     lakeml, source, sources
 ):
+    # Drift is about what ingestion reads; a view selects its columns, so a column added to the raw table
+    # only reaches ingestion when dbt rebuilds the view. Read the raw table to see the drift at once.
+    raw = "tables:\n  ORDERS:\n    object: RETAIL.RAW.ORDERS\n"
+    sources(raw)
     source.add_orders(10, at(60))
     runs_by_table(lakeml("--json", "ingest", "--table", "ORDERS"))
     source.sql("ALTER TABLE RETAIL.RAW.ORDERS ADD COLUMN PROMO_CODE VARCHAR")
@@ -175,7 +180,7 @@ def test_drift_fail_batch_stops_and_names_the_columns_then_quarantine_policy_con
     assert "ingestion/sources.yml" in failed.stderr
     assert failed.json["runs"][0]["status"] == "failed"
 
-    sources(on_drift="quarantine_rows")
+    sources(raw, on_drift="quarantine_rows")
     kept = runs_by_table(lakeml("--json", "ingest", "--table", "ORDERS"))["ORDERS"]
     assert (kept["landed"], kept["quarantined"]) == (0, 1)
     assert "PROMO_CODE" in kept["drift"]
@@ -203,6 +208,43 @@ def test_duplicate_copies_land_once_and_extra_copies_are_quarantined_across_chun
     )
     assert rejected.column("_reasons").to_pylist() == [["duplicate_primary_key"]] * 4
     assert sorted(rejected.column("ORDER_ID").to_pylist()) == [1, 2, 3, 4]
+
+
+def test_a_missing_extraction_view_fails_the_table_saying_how_to_build_the_views(lakeml, source, sources):
+    source.add_orders(3, at(60))
+    source.add_customers(2, at(60))
+    source.sql("DROP VIEW RETAIL.EXTRACT.ORDERS")  # as if `lakeml transform --snowflake` never ran
+    result = lakeml("--json", "ingest")
+    assert result.code == 1, result
+    assert "table ORDERS: RETAIL.EXTRACT.ORDERS does not exist in the source" in result.stderr
+    assert "lakeml transform --snowflake" in result.stderr and "lakeml run" in result.stderr
+    assert "ORDERS.object" in result.stderr  # ... or point the table elsewhere
+    runs = {run["table"]: run for run in result.json["runs"]}
+    assert runs["ORDERS"]["status"] == "failed" and runs["CUSTOMERS"]["status"] == "landed"
+
+
+def test_customers_land_and_are_quarantined_without_the_raw_email_or_names(lakeml, source, sources, home):
+    sources(contract=True)
+    source.add_customers(4, at(60))
+    source.sql(
+        "UPDATE RETAIL.RAW.CUSTOMERS SET EMAIL = 'ann at example.com' WHERE CUSTOMER_ID = 2"  # malformed
+    )
+    run = runs_by_table(lakeml("--json", "ingest", "--table", "CUSTOMERS"))["CUSTOMERS"]
+    assert (run["landed"], run["quarantined"]) == (3, 1)
+
+    parts = {
+        p.relative_to(home / "lake").parts[0]: pq.read_table(p)
+        for p in home.glob("lake/*/customers/**/*.parquet")
+    }
+    bronze, quarantine = parts["bronze"], parts["quarantine"]
+    digests = dict(zip(bronze["CUSTOMER_ID"].to_pylist(), bronze["EMAIL_SHA256"].to_pylist(), strict=True))
+    assert digests[1] == hashlib.sha256(b"c0@example.com").hexdigest()  # hashed in Snowflake
+    assert quarantine.column("CUSTOMER_ID").to_pylist() == [2]
+    assert quarantine.column("_reasons").to_pylist()[0][0].startswith("malformed_email: EMAIL_VALID=False")
+    for table in (bronze, quarantine):  # no raw address or name anywhere in the lake
+        assert not {"EMAIL", "FIRST_NAME", "LAST_NAME"} & set(table.column_names)
+        strings = [v for c in table.columns if pa.types.is_string(c.type) for v in c.to_pylist()]
+        assert not any("@" in v or v in ("Ann", "Lee") for v in strings if v is not None)
 
 
 def test_bad_sources_file_is_a_usage_error_naming_file_table_and_key(lakeml, sources, home):

@@ -22,6 +22,7 @@ from ingestion.unload import unload_sql
 from ingestion.watermarks import SqliteWatermarkStore, Watermark
 from lakeml.errors import UsageError
 from lakeml.lake import LakeFS
+from lakeml.source.schema import TABLES, VIEWS
 
 T = datetime(2025, 5, 1, 12, 0)
 SCHEMA = pa.schema([("ORDER_ID", pa.int64()), ("UPDATED_AT", pa.timestamp("us"))])
@@ -142,7 +143,7 @@ def test_sql_carries_values_only_as_bind_parameters(tmp_path):
     assert "TYPE = PARQUET" in sql and "2025" not in sql.split("FROM", 1)[1] and "17" not in sql
     assert binds == {"low": T, "high": T + timedelta(hours=1), "keys_at_low": ("17", "18")}
     assert select_sql(table, None) == (
-        "SELECT * FROM RETAIL.RAW.ORDERS WHERE UPDATED_AT <= %(high)s "
+        "SELECT * FROM RETAIL.EXTRACT.ORDERS WHERE UPDATED_AT <= %(high)s "
         "ORDER BY UPDATED_AT, ORDER_ID NULLS LAST LIMIT %(page_rows)s"
     )
     assert "%(after_cursor)s" in select_sql(table, T, "key") and "%(after_key)s" in select_sql(
@@ -174,6 +175,13 @@ def test_only_transient_errors_are_retried():
         ("tables:\n  ORDERS:\n    mode: unload\n", "needs stage"),
         ("tables:\n  WIDGETS: {}\n", "table WIDGETS: primary_key: required"),
         ("tables:\n  ORDERS:\n    object: 'RETAIL.RAW.ORDERS; DROP'\n", "not a Snowflake name"),
+        (
+            "tables:\n  ORDERS:\n    object: RETAIL.STAGING.ORDERS\n",
+            "table ORDERS: object 'RETAIL.STAGING.ORDERS': contract: true picks the contract by the schema "
+            "of object, EXTRACT (the extraction view, the default) or RAW (the raw table), and STAGING is "
+            "neither; set object: RETAIL.EXTRACT.ORDERS or RETAIL.RAW.ORDERS, or contract: false",
+        ),
+        ("tables:\n  ORDERS:\n    object: ORDERS\n", "an unqualified name is neither"),
         ("defaults:\n  compresion: zstd\ntables:\n  ORDERS: {}\n", "defaults: compresion: unknown key"),
         ("tables: [ORDERS]\n", "non-empty 'tables:'"),
     ],
@@ -186,12 +194,29 @@ def test_config_errors_name_file_table_and_key(tmp_path, body, message):
     assert str(path) in str(error.value) and message in str(error.value)
 
 
-def test_packaged_sources_file_is_valid():
+def test_packaged_sources_file_reads_the_extraction_views():
     config = load_sources()
     assert list(config.tables) == ["CUSTOMERS", "PRODUCTS", "ORDERS", "ORDER_ITEMS", "SUPPORT_TICKETS"]
-    assert (
-        config.table("orders").object == "RETAIL.RAW.ORDERS" and config.table("ORDERS").cursor == "UPDATED_AT"
-    )
+    assert [t.object for t in config.tables.values()] == [f"RETAIL.EXTRACT.{name}" for name in config.tables]
+    assert config.table("ORDERS").cursor == "UPDATED_AT"
+    assert all(t.contract_table == VIEWS[t.name] for t in config.tables.values())
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ({}, VIEWS["CUSTOMERS"]),
+        ({"object": "RETAIL.EXTRACT.CUSTOMERS"}, VIEWS["CUSTOMERS"]),
+        ({"object": "retail.raw.customers"}, TABLES["CUSTOMERS"]),
+        ({"object": "RAW.CUSTOMERS"}, TABLES["CUSTOMERS"]),
+        ({"object": "RETAIL.STAGING.CUSTOMERS", "contract": "false"}, None),
+    ],
+)
+def test_the_contract_follows_the_schema_of_the_object(tmp_path, options, expected):
+    path = tmp_path / "sources.yml"
+    opts = "".join(f"\n    {k}: {v}" for k, v in options.items())
+    path.write_text(f"tables:\n  CUSTOMERS:{opts or ' {}'}\n")
+    assert load_sources(path).table("CUSTOMERS").contract_table == expected
 
 
 def _manifest(run_id: str, from_run_id: str | None, high: datetime, committed: str) -> dict[str, Any]:
@@ -230,7 +255,7 @@ def test_lakeml_run_ingests_after_the_source_and_before_anything_reads_bronze(ho
     from lakeml.settings import load_settings
 
     names = [stage.name for stage in stages(load_settings())]
-    assert names.index("source") < names.index("ingest")
+    assert names.index("source") < names.index("views") < names.index("ingest")  # ingest reads the views
     assert all(
         names.index("ingest") < names.index(later) for later in ("transform", "train") if later in names
     )

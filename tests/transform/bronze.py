@@ -5,11 +5,13 @@ commit record under `<lake>/bronze/_manifests/<table>/<run>.json` (omitted for a
 
 `ChurnHistory` is a small deterministic retail history (customers who keep buying, customers who
 stop) with the shapes the models must handle: profile edits, status changes of old orders, tickets
-resolved later.
+resolved later. Its rows are the raw tables' (RETAIL.RAW); `write_run` lands them as ingestion does,
+i.e. as the extraction views expose them (`extracted`): e-mail hashed, names gone.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
@@ -22,7 +24,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lakeml.source.schema import TABLES, Table
+from ingestion.contracts.suites import EMAIL_REGEX
+from lakeml.source.schema import VIEWS, Table
 
 Row = dict[str, Any]
 
@@ -46,12 +49,28 @@ def _value(value: Any, type_: pa.DataType) -> Any:
     return value
 
 
+def extracted(row: Row) -> Row:
+    """A raw row as its `RETAIL.EXTRACT` view returns it (dbt_project/models/snowflake/): EMAIL becomes
+    EMAIL_SHA256 (hex SHA-256 of lower(trim())) and EMAIL_VALID (the contract's rule), names are dropped."""
+    if "EMAIL" not in row:
+        return row
+    out = {k: v for k, v in row.items() if k not in ("EMAIL", "FIRST_NAME", "LAST_NAME")}
+    email = row["EMAIL"]
+    out["EMAIL_SHA256"] = (
+        None if email is None else hashlib.sha256(email.strip(" ").lower().encode()).hexdigest()
+    )
+    out["EMAIL_VALID"] = None if email is None else re.fullmatch(EMAIL_REGEX.strip("^$"), email) is not None
+    return out
+
+
 def write_run(
     lake: Path, table: str, run_id: str, ingest_date: date, rows: list[Row], *, commit: bool = True
 ) -> Path:
-    """Land `rows` of `table` as one run; write its manifest (= commit it) unless `commit` is False."""
-    spec = TABLES[table]
+    """Land raw `rows` of `table` as one run, in the extraction view's columns; write its manifest
+    (= commit it) unless `commit` is False."""
+    spec = VIEWS[table]
     schema = arrow_schema(spec)
+    rows = [extracted(r) for r in rows]
     columns = {f.name: [_value(r.get(f.name), f.type) for r in rows] for f in schema}
     part_dir = lake / "bronze" / table.lower() / f"ingest_date={ingest_date.isoformat()}" / f"run_id={run_id}"
     part_dir.mkdir(parents=True, exist_ok=True)
@@ -110,7 +129,7 @@ class ChurnHistory:
             customers.append(
                 {
                     "CUSTOMER_ID": c,
-                    "EMAIL": f"  Customer{c}@Example.COM ",
+                    "EMAIL": f"Customer{c}@Example.COM",
                     "FIRST_NAME": f"First{c}",
                     "LAST_NAME": f"Last{c}",
                     "BIRTH_YEAR": 1950 + c,
@@ -200,5 +219,5 @@ class ChurnHistory:
 
 def land_history(lake: Path, history: ChurnHistory, cut: datetime, run_id: str = "initial") -> None:
     """Land everything updated before `cut` as one committed run per table."""
-    for table in TABLES:
+    for table in VIEWS:
         write_run(lake, table, run_id, cut.date(), history.before(table, cut))

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lakeml.source.schema import TABLES
+from ingestion.contracts.suites import EMAIL_REGEX
+from lakeml.source.schema import TABLES, VIEWS
 from lakeml.transform.runner import PROFILES_DIR, PROJECT_DIR
 
 TARGETS = ("local", "glue", "snowflake", "snowflake_local")
@@ -53,23 +54,30 @@ def _spark_type(sf_type: str) -> str:
     return {"VARCHAR": "string", "TIMESTAMP_NTZ": "timestamp", "BOOLEAN": "boolean"}[sf_type]
 
 
-def test_bronze_sources_mirror_the_source_schema() -> None:
-    """dbt declares bronze's columns (used when a table has no parts yet); they must follow schema.py."""
+def test_bronze_sources_mirror_the_extraction_views() -> None:
+    """dbt declares bronze's columns (used when a table has no parts yet); they must follow what ingestion
+    reads, the extraction views of schema.py."""
     document = yaml.safe_load((PROJECT_DIR / "models" / "bronze" / "_bronze.yml").read_text())
     (bronze,) = [s for s in document["sources"] if s["name"] == "bronze"]
     declared = {t["name"]: {c["name"]: c["data_type"] for c in t["columns"]} for t in bronze["tables"]}
-    assert set(declared) == {t.lower() for t in TABLES}
-    for table in TABLES.values():
+    assert set(declared) == {t.lower() for t in VIEWS}
+    for table in VIEWS.values():
         expected = {c.name: _spark_type(c.sf_type) for c in table.columns}
         expected.update(ingest_date="string", run_id="string", _committed_at="timestamp")
         assert declared[table.name.lower()] == expected, table.name
 
 
-def test_extraction_views_select_every_source_column_with_email_hashed() -> None:
-    for table in TABLES.values():
+def test_extraction_views_select_the_columns_of_schema_py_with_the_email_hashed_and_judged() -> None:
+    for table in VIEWS.values():
         sql = (PROJECT_DIR / "models" / "snowflake" / f"extract_{table.name.lower()}.sql").read_text()
         aliases = re.findall(r"AS (\w+)", sql)
         assert aliases == list(table.column_names), table.name
+        for column in table.columns:
+            if column.email_derived is None:
+                assert f"{column.name}::{column.sf_type} AS {column.name}" in sql, column.name
     customers = (PROJECT_DIR / "models" / "snowflake" / "extract_customers.sql").read_text()
-    assert "SHA2(LOWER(TRIM(EMAIL)), 256)::VARCHAR AS EMAIL" in customers
-    assert "NULL::VARCHAR AS FIRST_NAME" in customers
+    assert "SHA2(LOWER(TRIM(EMAIL)), 256)::VARCHAR AS EMAIL_SHA256" in customers
+    # the ingestion contract's e-mail rule, as a Snowflake string literal (REGEXP_LIKE matches whole values)
+    rule = EMAIL_REGEX.removeprefix("^").removesuffix("$").replace("\\", "\\\\").replace("'", "''")
+    assert f"REGEXP_LIKE(EMAIL, '{rule}')::BOOLEAN AS EMAIL_VALID" in customers
+    assert "FIRST_NAME" not in customers.split("select", 1)[1] and "LAST_NAME" not in customers

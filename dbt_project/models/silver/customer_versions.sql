@@ -1,6 +1,7 @@
 -- Every known version of every customer profile, with its validity interval [valid_from, valid_to).
 -- Gold reads the version valid at each snapshot date, so features never see a later profile edit.
--- Names are dropped and the e-mail hashed here: no raw PII past silver.
+-- No raw PII reaches bronze: the extraction view hashed the e-mail in Snowflake (EMAIL_SHA256, taken as
+-- is, never hashed again) and did not extract names.
 with versions as (
   select *
   from (
@@ -18,7 +19,7 @@ select
   cast(CUSTOMER_ID as bigint) as customer_id,
   cast(UPDATED_AT as timestamp) as valid_from,
   cast(lead(UPDATED_AT) over (partition by CUSTOMER_ID order by UPDATED_AT) as timestamp) as valid_to,
-  {{ hash_email('EMAIL') }} as email_sha256,
+  cast(EMAIL_SHA256 as string) as email_sha256,
   cast(BIRTH_YEAR as int) as birth_year,
   cast(SIGNUP_AT as timestamp) as signup_at,
   {{ conform('SIGNUP_CHANNEL') }} as signup_channel,
