@@ -9,13 +9,17 @@
   Per table:
     bronze.<table>__parts  external Parquet table partitioned by (ingest_date, run_id), its schema read
                            from the parts (so NUMBER(p,s) landed as decimal or as double both work;
-                           silver casts). Created once; every run recovers new partitions (MSCK REPAIR,
-                           which also refreshes Spark's file cache). `--full-refresh` re-creates it, so
-                           a changed schema is re-read.
+                           silver casts). It records the schema fingerprints of the committed runs it
+                           was created for (table property lakeml.fingerprints, from the manifests):
+                           while they are unchanged, a run only syncs partitions (MSCK REPAIR ... SYNC
+                           PARTITIONS: new runs added, deleted ones dropped, Spark's file cache
+                           refreshed); when a run with a new schema is committed it is re-created so
+                           the schema is re-read. `--full-refresh` does not need to re-create it.
     bronze.<table>__empty  while a table has no parts yet: the same, declared from the source's columns
                            (bronze.<table>__files, a binaryFile listing, is the probe for parts).
     bronze.<table>         view: parts inner-joined to the manifests of that table = committed runs only.
-  Steady state costs two statements per table; DDL is only issued when something changed.
+  Steady state costs one query for all fingerprints plus two metastore statements per table; DDL is
+  only issued when something changed.
   Plus bronze._manifests (JSON) and predictions.churn_scores_raw (CSV output of batch scoring).
 -#}
 {% macro register_bronze() %}
@@ -32,7 +36,6 @@
   {%- for row in run_query('show tables in ' ~ schema) -%}
     {%- do existing.append(row[1] | lower) -%}
   {%- endfor -%}
-  {%- set rebuild = flags.FULL_REFRESH -%}
 
   {%- if '_manifests' not in existing -%}
     {%- do run_query(
@@ -45,20 +48,31 @@
     {%- do run_query('refresh table ' ~ schema ~ '._manifests') -%}
   {%- endif -%}
 
+  {#- the schema fingerprints of each table's committed runs, in one query -#}
+  {%- set fingerprints = {} -%}
+  {%- for row in run_query(
+      "select lower(`table`), concat_ws(',', array_sort(collect_set(schema_fingerprint))) from "
+      ~ schema ~ "._manifests group by lower(`table`)") -%}
+    {%- do fingerprints.update({row[0]: row[1]}) -%}
+  {%- endfor -%}
+
   {%- for node in graph.sources.values() if node.source_name == 'bronze' -%}
     {%- set name = node.identifier -%}
     {%- set location = lake ~ '/bronze/' ~ name -%}
     {%- set parts = schema ~ '.' ~ name ~ '__parts' -%}
     {%- set empty = schema ~ '.' ~ name ~ '__empty' -%}
     {%- set files = schema ~ '.' ~ name ~ '__files' -%}
-    {%- if rebuild and (name ~ '__parts') in existing -%}
-      {%- do run_query('drop table ' ~ parts) -%}
-      {%- do existing.remove(name ~ '__parts') -%}
-    {%- endif -%}
-    {%- set reader = none -%}
+    {%- set wanted = fingerprints.get(name, '') -%}
     {%- if (name ~ '__parts') in existing -%}
-      {%- do run_query('msck repair table ' ~ parts) -%}
-    {%- else -%}
+      {%- set recorded = run_query("show tblproperties " ~ parts ~ " ('lakeml.fingerprints')").columns[-1].values()[0] -%}
+      {%- if recorded == wanted -%}
+        {%- do run_query('msck repair table ' ~ parts ~ ' sync partitions') -%}
+      {%- else -%}
+        {%- do run_query('drop table ' ~ parts) -%}
+        {%- do existing.remove(name ~ '__parts') -%}
+      {%- endif -%}
+    {%- endif -%}
+    {%- if (name ~ '__parts') not in existing -%}
       {%- if (name ~ '__files') not in existing -%}
         {%- do run_query('create table if not exists ' ~ files ~ ' using binaryFile '
             ~ "options (recursiveFileLookup 'true', pathGlobFilter '*.parquet') location '" ~ location ~ "'") -%}
@@ -66,7 +80,8 @@
       {%- do run_query('refresh table ' ~ files) -%}
       {%- set found = run_query('select count(*) from (select path from ' ~ files ~ ' limit 1)').columns[0].values()[0] -%}
       {%- if found | int > 0 -%}
-        {%- do run_query('create table ' ~ parts ~ " using parquet location '" ~ location ~ "'") -%}
+        {%- do run_query('create table ' ~ parts ~ " using parquet location '" ~ location ~ "' "
+            ~ "tblproperties ('lakeml.fingerprints' = '" ~ wanted ~ "')") -%}
         {%- do run_query('msck repair table ' ~ parts) -%}
         {%- set source_table = parts -%}
       {%- else -%}
