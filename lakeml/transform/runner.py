@@ -156,6 +156,8 @@ def _prepare(settings: Settings, target: str) -> None:
         from lakeml.transform.java import ensure_java_home
 
         ensure_java_home()
+        # Spark reads log4j2.properties from its conf dir when the JVM starts: errors only, not its noise
+        os.environ.setdefault("SPARK_CONF_DIR", str(PROFILES_DIR / "spark"))
         _claim_session_home(settings)
         (settings.home / "spark").mkdir(parents=True, exist_ok=True)
         settings.lake_dir.mkdir(parents=True, exist_ok=True)
