@@ -21,13 +21,13 @@ TRIALS = int(os.environ.get("BENCH_PIPELINE_TRIALS", "10"))
 def main() -> None:
     with tempfile.TemporaryDirectory() as home:
         os.environ["LAKEML_HOME"] = home
-        from lakeml.orchestrate import ingest_stage, source_stage
+        from lakeml.orchestrate import ingest_stage, source_stage, views_stage
         from lakeml.settings import load_settings
 
         settings = load_settings()
         quiet = lambda *_: None  # noqa: E731
         prepare: dict[str, float] = {}
-        for name, stage in (("source", source_stage), ("ingest", ingest_stage)):
+        for name, stage in (("source", source_stage), ("views", views_stage), ("ingest", ingest_stage)):
             started = time.monotonic()
             stage(settings, quiet)
             prepare[name] = time.monotonic() - started
