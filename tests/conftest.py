@@ -8,11 +8,22 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+REQUIRED_TOOLS_ENV = "LAKEML_TEST_REQUIRE_TOOLS"
+
+
+def missing_tool(tool: str, reason: str) -> NoReturn:
+    """A test needs a machine tool that is not a Python package (Terraform, Chromium). On a laptop without
+    it the test is skipped, saying what to install; where the tool must exist (.ci/run lists them in
+    LAKEML_TEST_REQUIRE_TOOLS) its absence fails the test, so a missing tool cannot hide as a skip."""
+    required = {t.strip() for t in os.environ.get(REQUIRED_TOOLS_ENV, "").split(",") if t.strip()}
+    if tool in required:
+        pytest.fail(f"{reason} ({tool} is required here: {REQUIRED_TOOLS_ENV}={','.join(sorted(required))})")
+    pytest.skip(reason)
 
 
 @pytest.fixture

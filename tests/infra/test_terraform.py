@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import missing_tool
+
 REPO = Path(__file__).resolve().parents[2]
 INFRA = REPO / "infra"
 PROVIDER_VERSION = "5.100.0"
@@ -68,11 +70,15 @@ class Workspace:
 def _terraform_or_skip() -> str:
     terraform = shutil.which("terraform")
     if terraform is None:
-        pytest.skip("terraform binary not found on PATH; install Terraform >= 1.11 to run the infra tests")
+        missing_tool(
+            "terraform",
+            "terraform binary not found on PATH; install Terraform >= 1.11 to run the infra tests",
+        )
     if not PROVIDER_DIR.is_dir():
-        pytest.skip(
+        missing_tool(
+            "terraform",
             f"Terraform plugin mirror missing: no hashicorp/aws {PROVIDER_VERSION} under {PLUGIN_DIR} "
-            "(set LAKEML_TF_PLUGIN_DIR to a mirror that has it)"
+            "(set LAKEML_TF_PLUGIN_DIR to a mirror that has it)",
         )
     return terraform
 

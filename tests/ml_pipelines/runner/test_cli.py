@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import missing_tool
 from tests.ml_pipelines.runner.test_engine import gated
 
 pytestmark = pytest.mark.xdist_group("runner")
@@ -77,8 +78,9 @@ def test_executions_logs_and_graph(lakeml, definition_file):
     )
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs Debian's chromium)")
 def test_graph_page_renders_nodes_and_statuses_in_headless_chromium(lakeml, definition_file, tmp_path):
+    if CHROMIUM is None:
+        missing_tool("chromium", "Chromium is not installed (.ci/run installs Debian's chromium)")
     run = lakeml(
         "--json", "pipeline", "run", "--definition", str(definition_file), "--param", "Threshold=0.95"
     ).json
