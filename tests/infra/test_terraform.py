@@ -150,6 +150,16 @@ def test_every_area_has_a_module_with_tests() -> None:
     assert ENVS == ["dev", "prod", "staging"]
 
 
+@pytest.mark.parametrize("name", ["variables.tf", "versions.tf", "outputs.tf", "backend.tf"])
+def test_env_roots_differ_only_in_their_settings(name: str) -> None:
+    """Each env is a thin Terraform root over modules/stack; Terraform has no include, so the files every
+    root needs are copies. Only main.tf (the env's settings) may differ, and backend.tf only by the env's
+    name: a variable added to one env and not the others fails here."""
+    any_env = re.compile(rf"\b({'|'.join(ENVS)})\b")
+    texts = {env: any_env.sub("<env>", (INFRA / "envs" / env / name).read_text()) for env in ENVS}
+    assert len(set(texts.values())) == 1, f"infra/envs/*/{name} differ between {sorted(texts)}"
+
+
 def test_terraform_files_are_formatted(workspace: Workspace) -> None:
     result = workspace.run(REPO, "fmt", "-check", "-recursive", "-diff", "-no-color", "infra")
     assert result.code == 0, "run `terraform fmt -recursive infra`\n" + result.explain()
