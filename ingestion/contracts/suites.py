@@ -118,35 +118,9 @@ def build_suite(table: Table) -> dict[str, Any]:
                 )
             )
         if name in EMAIL_COLUMNS:
-            expectations.append(
-                _expectation(
-                    "expect_column_values_to_match_regex",
-                    {"column": name, "regex": EMAIL_REGEX},
-                    "malformed_email",
-                )
-            )
-            expectations.append(
-                _expectation(
-                    "expect_column_values_to_not_match_regex",
-                    {"column": name, "regex": EMAIL_FORBIDDEN_REGEX},
-                    "malformed_email",
-                )
-            )
+            expectations += _pattern(name, EMAIL_REGEX, EMAIL_FORBIDDEN_REGEX, "malformed_email")
         if column.email_derived == "sha256":
-            expectations.append(
-                _expectation(
-                    "expect_column_values_to_match_regex",
-                    {"column": name, "regex": SHA256_REGEX},
-                    "malformed_email_sha256",
-                )
-            )
-            expectations.append(
-                _expectation(
-                    "expect_column_values_to_not_match_regex",
-                    {"column": name, "regex": SHA256_FORBIDDEN_REGEX},
-                    "malformed_email_sha256",
-                )
-            )
+            expectations += _pattern(name, SHA256_REGEX, SHA256_FORBIDDEN_REGEX, "malformed_email_sha256")
         if column.email_derived == "valid":
             expectations.append(
                 _expectation(
@@ -184,6 +158,17 @@ def build_suite(table: Table) -> dict[str, Any]:
 
 def _expectation(type_: str, kwargs: dict[str, Any], reason: str, **meta: Any) -> dict[str, Any]:
     return {"type": type_, "kwargs": kwargs, "meta": {"reason": reason, **meta}}
+
+
+def _pattern(column: str, regex: str, forbidden: str, reason: str) -> list[dict[str, Any]]:
+    """A value must match `regex` and contain nothing `forbidden` matches (Python's `$` lets a trailing
+    newline through a full match; the second expectation catches it)."""
+    return [
+        _expectation("expect_column_values_to_match_regex", {"column": column, "regex": regex}, reason),
+        _expectation(
+            "expect_column_values_to_not_match_regex", {"column": column, "regex": forbidden}, reason
+        ),
+    ]
 
 
 def render(suite: dict[str, Any]) -> str:

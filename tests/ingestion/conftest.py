@@ -115,6 +115,20 @@ def sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Pa
     return write
 
 
+def build_extraction_views(home: Path, config: Path) -> None:
+    """`lakeml transform --snowflake` for this home's local Snowflake, as a deployment does once."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEML_", "DBT_"))}
+    built = subprocess.run(
+        [sys.executable, "-m", "lakeml.cli.main", "--json", "transform", "--snowflake"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=REPO,
+        env={**env, "LAKEML_HOME": str(home), "LAKEML_CONFIG": str(config)},
+    )
+    assert built.returncode == 0, built.stderr[-3000:]
+
+
 @pytest.fixture(scope="session")
 def extraction_view_ddl(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     """The DDL of the extraction views exactly as dbt-snowflake ran it: `lakeml transform --snowflake` (the
@@ -136,17 +150,7 @@ def extraction_view_ddl(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     try:
         with connect(settings) as conn:
             Source(conn).create()
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEML_", "DBT_"))}
-        env.update(LAKEML_HOME=str(settings.home), LAKEML_CONFIG=str(config))
-        built = subprocess.run(
-            [sys.executable, "-m", "lakeml.cli.main", "--json", "transform", "--snowflake"],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            cwd=REPO,
-            env=env,
-        )
-        assert built.returncode == 0, built.stderr[-3000:]
+        build_extraction_views(settings.home, config)
     finally:
         server.stop(settings)
     run = settings.home / "dbt" / "target" / "run" / "lakeml" / "models" / "snowflake"

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
@@ -22,7 +20,6 @@ import pytest
 
 from ingestion.aws_adapters import DynamoWatermarkStore
 from lakeml.settings import Settings
-from tests.conftest import REPO
 from tests.contract.aws_emulator import (
     REGION,
     client,
@@ -31,6 +28,7 @@ from tests.contract.aws_emulator import (
     create_watermark_table,
     moto_server,
 )
+from tests.ingestion.conftest import build_extraction_views
 
 pytestmark = [pytest.mark.xdist_group("ingestion-handler"), pytest.mark.slow]
 
@@ -122,20 +120,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
         close_source_connection()
         server.stop(local)
-
-
-def build_extraction_views(home: Path, config: Path) -> None:
-    """`lakeml transform --snowflake` against the module's local Snowflake, as a deployment does once."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEML_", "DBT_"))}
-    built = subprocess.run(
-        [sys.executable, "-m", "lakeml.cli.main", "--json", "transform", "--snowflake"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=REPO,
-        env={**env, "LAKEML_HOME": str(home), "LAKEML_CONFIG": str(config)},
-    )
-    assert built.returncode == 0, built.stderr[-3000:]
 
 
 @dataclass(frozen=True)
