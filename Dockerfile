@@ -32,7 +32,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 \
 ARG GIT_SHA=unknown
 ENV PATH=/app/.venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
-    LAKEML_GIT_SHA=${GIT_SHA} \
+    LAKEML_CONTAINER__GIT_SHA=${GIT_SHA} \
     LAKEML_ENV=aws \
     LAKEML_HOME=/tmp/lakeml
 COPY --from=build /app /app

@@ -59,7 +59,7 @@ def timed(fn: Any, repeats: int) -> tuple[float, Any]:
 
 
 def main() -> None:
-    from lakeml.source.schema import CUSTOMERS, ORDERS
+    from ingestion.schema import CUSTOMERS, ORDERS
 
     rows: list[dict[str, Any]] = []
     clean, dirty = batches(ORDERS)

@@ -49,9 +49,9 @@ class _PeakRss:
 
 
 def main() -> None:
-    from lakeml.settings import load_settings
-    from lakeml.source import generator, server
-    from lakeml.source.connection import connect
+    from lakeml.core.settings import load_settings
+    from lakeml.twins.snowflake import generator, server
+    from lakeml.twins.snowflake.connection import connect
 
     with tempfile.TemporaryDirectory(prefix="lakeml-bench-gen-") as scratch:
         os.environ["LAKEML_HOME"] = str(Path(scratch) / "home")

@@ -65,13 +65,13 @@ def _env(home: Path, sources: Path) -> dict[str, str]:
         **os.environ,
         "LAKEML_HOME": str(home),
         "LAKEML_CONFIG": str(config),
-        "LAKEML_INGEST_SOURCES": str(sources),
+        "LAKEML_INGEST__SOURCES": str(sources),
         "LAKEML_ENV": "local",
     }
 
 
 def fill(conn: Any, rows: int) -> None:
-    from lakeml.source.schema import ORDERS
+    from ingestion.schema import ORDERS
 
     with conn.cursor() as cur:
         cur.execute("CREATE DATABASE IF NOT EXISTS RETAIL")
@@ -105,7 +105,7 @@ def dlt_run(settings: Any, work: Path) -> int:
     from dlt.sources.sql_database import sql_table
     from sqlalchemy import create_engine
 
-    from lakeml.source.connection import connection_params
+    from lakeml.twins.snowflake.connection import connection_params
 
     params = connection_params(settings)
     engine = create_engine(
@@ -199,17 +199,17 @@ def lakeml_ingest(env: dict[str, str]) -> tuple[int, float, float]:
 def bare_loop_rss(env: dict[str, str], work: Path) -> float:
     """Peak RSS MiB of the bare loop in its own process: the floor any client of this source pays."""
     code = (
-        "from bench.bench_ingest import bare_loop; from lakeml.settings import load_settings; "
-        "from lakeml.source.connection import connect; import sys; "
+        "from bench.bench_ingest import bare_loop; from lakeml.core.settings import load_settings; "
+        "from lakeml.twins.snowflake.connection import connect; import sys; "
         f"print(bare_loop(connect(load_settings()), __import__('pathlib').Path({str(work / 'bare2.parquet')!r})))"
     )
     return peak_rss([sys.executable, "-c", code], env)[1]
 
 
 def main() -> None:
-    from lakeml.settings import load_settings
-    from lakeml.source import server
-    from lakeml.source.connection import connect
+    from lakeml.core.settings import load_settings
+    from lakeml.twins.snowflake import server
+    from lakeml.twins.snowflake.connection import connect
 
     work = Path(tempfile.mkdtemp(prefix="lakeml-bench-ingest-"))
     home = work / "home"
@@ -220,7 +220,7 @@ def main() -> None:
     )
     env = _env(home, sources)
     os.environ.update(
-        {k: env[k] for k in ("LAKEML_HOME", "LAKEML_CONFIG", "LAKEML_INGEST_SOURCES", "LAKEML_ENV")}
+        {k: env[k] for k in ("LAKEML_HOME", "LAKEML_CONFIG", "LAKEML_INGEST__SOURCES", "LAKEML_ENV")}
     )
     settings = load_settings()
     results: list[dict[str, Any]] = []

@@ -21,8 +21,8 @@ TRIALS = int(os.environ.get("BENCH_PIPELINE_TRIALS", "10"))
 def main() -> None:
     with tempfile.TemporaryDirectory() as home:
         os.environ["LAKEML_HOME"] = home
+        from lakeml.core.settings import load_settings
         from lakeml.orchestrate import ingest_stage, source_stage, views_stage
-        from lakeml.settings import load_settings
 
         settings = load_settings()
         quiet = lambda *_: None  # noqa: E731
@@ -41,7 +41,7 @@ def main() -> None:
         prepare["transform"] = time.monotonic() - started
 
         from lakeml.cli.pipeline_local import run_local
-        from lakeml.source.server import stop
+        from lakeml.twins.snowflake.server import stop
         from ml_pipelines.pipeline import definition_for
 
         started = time.monotonic()

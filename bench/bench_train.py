@@ -81,7 +81,7 @@ def measure(rows: int, work: Path) -> dict[str, Any]:
     run(
         "train",
         {
-            "LAKEML_OPT_ML": str(opt_ml),
+            "LAKEML_CONTAINER__OPT_ML": str(opt_ml),
             "SM_CHANNEL_TRAIN": str(data / "train"),
             "SM_CHANNEL_VALIDATION": str(data / "validation"),
         },
@@ -93,7 +93,7 @@ def measure(rows: int, work: Path) -> dict[str, Any]:
             tar.add(path, arcname=path.name)
     run(
         "evaluate",
-        {"LAKEML_OPT_ML": str(work / "eval")},
+        {"LAKEML_CONTAINER__OPT_ML": str(work / "eval")},
         "--model",
         str(work / "model.tar.gz"),
         "--test",

@@ -20,8 +20,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from ingestion.watermarks import Watermark, WatermarkConflict
-from lakeml.errors import ConfigError, LakemlError
-from lakeml.settings import Settings, SourceSettings
+from lakeml.core.errors import ConfigError, LakemlError
+from lakeml.core.settings import Settings, SourceSettings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
@@ -260,7 +260,7 @@ class SecretsManagerSecrets:
             )
         source = self._source_settings(identity, password if not pem else None)
 
-        from lakeml.source.connection import connection_params
+        from lakeml.twins.snowflake.connection import connection_params
 
         # The same function builds the connector kwargs as the local adapter, so both adapters agree on
         # every non-secret argument (database, schema, timeouts, host/port/protocol).

@@ -1,7 +1,7 @@
 """`ingestion/sources.yml`: which tables are extracted and how, as one validated, typed object.
 
 The YAML is the operator's interface, so a mistake must name the file, the table and the key, and say
-what is accepted. Defaults for primary key and cursor come from `lakeml.source.schema` (the single source
+what is accepted. Defaults for primary key and cursor come from `ingestion.schema` (the single source
 of truth for the source tables); anything else needs them spelled out.
 
 `object` defaults to the table's extraction view, `RETAIL.EXTRACT.<TABLE>` (built in Snowflake by dbt,
@@ -21,10 +21,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from lakeml.errors import UsageError
-from lakeml.source.schema import OBJECTS, TABLES, Table, contract_table
+from ingestion.schema import OBJECTS, TABLES, Table, contract_table
+from lakeml.core.errors import UsageError
 
-SOURCES_ENV = "LAKEML_INGEST_SOURCES"
+SOURCES_ENV = "LAKEML_INGEST__SOURCES"
 DEFAULT_SOURCES = Path(__file__).resolve().parent / "sources.yml"
 DEFAULT_OBJECT = "RETAIL.EXTRACT.{table}"  # the extraction view of the table
 
@@ -104,7 +104,7 @@ class TableConfig(TableOptions):
                 )
         if self.contract and self.name not in TABLES:
             raise ValueError(
-                f"contract: true needs a table definition in lakeml/source/schema.py; {self.name} has none "
+                f"contract: true needs a table definition in ingestion/schema.py; {self.name} has none "
                 "(add it there or set contract: false)"
             )
         if self.contract and self.object_schema not in OBJECTS:
@@ -133,7 +133,7 @@ class SourcesConfig(BaseModel):
 
 
 def sources_path() -> Path:
-    """`LAKEML_INGEST_SOURCES` if set (tests and deployments point it elsewhere), else the packaged file."""
+    """`LAKEML_INGEST__SOURCES` if set (tests and deployments point it elsewhere), else the packaged file."""
     return Path(os.environ.get(SOURCES_ENV) or DEFAULT_SOURCES)
 
 
@@ -184,6 +184,6 @@ def _problems(exc: ValidationError) -> str:
         if error["type"] == "extra_forbidden":
             message = f"unknown key; accepted: {', '.join(TableConfig.model_fields)}"
         elif error["type"] == "missing":
-            message = "required (no default for a table outside lakeml/source/schema.py)"
+            message = "required (no default for a table outside ingestion/schema.py)"
         parts.append(f"{key}: {message}" if key else message)
     return "; ".join(parts)

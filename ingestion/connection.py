@@ -25,7 +25,7 @@ from tenacity import (
 )
 
 from ingestion.secrets import secrets_provider
-from lakeml.settings import Settings
+from lakeml.core.settings import Settings
 
 if TYPE_CHECKING:
     from snowflake.connector import SnowflakeConnection

@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from ingestion.config import TableConfig
 from ingestion.retry import transient_retry
-from lakeml.errors import LakemlError
+from lakeml.core.errors import LakemlError
 
 if TYPE_CHECKING:
     from snowflake.connector import SnowflakeConnection

@@ -28,8 +28,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, ValidationError, field_validator
 
 from ingestion.run import IngestFailed, IngestReport, RunSummary, ingest
-from lakeml.errors import UsageError
-from lakeml.settings import load_settings
+from lakeml.core.errors import UsageError
+from lakeml.core.settings import load_settings
 
 SERVICE = "lakeml-ingestion"
 NAMESPACE = "lakeml/ingestion"

@@ -10,9 +10,9 @@ A run folder without a manifest is not committed and readers ignore it. The mani
 atomically (a temporary name, then a move: a rename locally, one PUT on S3), so readers see a run whole or
 not at all. Each part is encoded in memory (bounded by `part_rows`), hashed, and written in one call.
 
-`LAKEML_FAULT_AT=<boundary>:<n>` (test-only) SIGKILLs this process the n-th time it reaches a write
+`LAKEML_INGEST__FAULT_AT=<boundary>:<n>` (test-only) SIGKILLs this process the n-th time it reaches a write
 boundary; the crash-sweep test uses it to prove that a crash at any point loses and duplicates nothing.
-`LAKEML_FAULT_AT=<boundary>:wait=<file>` pauses there until the file exists (to stage a race in tests).
+`LAKEML_INGEST__FAULT_AT=<boundary>:wait=<file>` pauses there until the file exists (to stage a race in tests).
 Never set either in production.
 """
 
@@ -35,12 +35,12 @@ import pyarrow.parquet as pq
 
 from ingestion.config import TableConfig
 from ingestion.retry import transient_retry
-from lakeml.errors import LakemlError
-from lakeml.lake import BRONZE, QUARANTINE, LakeFS
+from lakeml.core.errors import LakemlError
+from lakeml.core.lake import BRONZE, QUARANTINE, LakeStorage
 
 MANIFESTS = "_manifests"
 REASONS = "_reasons"
-FAULT_ENV = "LAKEML_FAULT_AT"
+FAULT_ENV = "LAKEML_INGEST__FAULT_AT"
 
 # Every place a crash can leave the lake in a different state, in the order a run reaches them.
 WRITE_BOUNDARIES = (
@@ -60,7 +60,7 @@ _fault_seen: Counter[str] = Counter()
 
 
 def fault_point(boundary: str) -> None:
-    """Test-only crash hook: SIGKILL at the n-th arrival at `boundary` when LAKEML_FAULT_AT asks for it."""
+    """Test-only crash hook: SIGKILL at the n-th arrival at `boundary` when LAKEML_INGEST__FAULT_AT asks for it."""
     spec = os.environ.get(FAULT_ENV)
     if not spec:
         return
@@ -124,7 +124,7 @@ class FileRecord:
 
 
 @transient_retry
-def _put(lake: LakeFS, path: str, data: pa.Buffer | bytes, partial_boundary: str | None = None) -> None:
+def _put(lake: LakeStorage, path: str, data: pa.Buffer | bytes, partial_boundary: str | None = None) -> None:
     view = memoryview(data)
     with lake.fs.open_output_stream(lake.path(path)) as out:
         if partial_boundary and os.environ.get(FAULT_ENV, "").startswith(partial_boundary + ":"):
@@ -140,7 +140,7 @@ def _put(lake: LakeFS, path: str, data: pa.Buffer | bytes, partial_boundary: str
 class PartWriter:
     """Rolls Parquet parts of at most `part_rows` rows under one run folder, hashing each as it lands."""
 
-    lake: LakeFS
+    lake: LakeStorage
     folder: str
     schema: pa.Schema
     table: TableConfig
@@ -193,7 +193,7 @@ class PartWriter:
 
 
 @transient_retry
-def clean_run(lake: LakeFS, paths: RunPaths) -> None:
+def clean_run(lake: LakeStorage, paths: RunPaths) -> None:
     """Empty this run's folders so a re-run of the window rewrites exactly the same set of files."""
     for folder in (paths.bronze_dir, paths.quarantine_dir):
         full = lake.path(folder)
@@ -205,7 +205,7 @@ def clean_run(lake: LakeFS, paths: RunPaths) -> None:
 
 
 @transient_retry
-def write_manifest(lake: LakeFS, table_lower: str, manifest: dict[str, Any]) -> str:
+def write_manifest(lake: LakeStorage, table_lower: str, manifest: dict[str, Any]) -> str:
     """Commit a run: write the one-line JSON under a temporary name, then move it into place."""
     path = manifest_path(table_lower, manifest["run_id"])
     tmp = f"{manifest_dir(table_lower)}/.tmp-{manifest['run_id']}.json"
@@ -219,14 +219,14 @@ def write_manifest(lake: LakeFS, table_lower: str, manifest: dict[str, Any]) -> 
 
 
 @transient_retry
-def delete_manifest(lake: LakeFS, table_lower: str, run_id: str) -> None:
+def delete_manifest(lake: LakeStorage, table_lower: str, run_id: str) -> None:
     path = lake.path(manifest_path(table_lower, run_id))
     if lake.fs.get_file_info(path).type == pafs.FileType.File:
         lake.fs.delete_file(path)
 
 
 @transient_retry
-def read_manifests(lake: LakeFS, table_lower: str) -> list[dict[str, Any]]:
+def read_manifests(lake: LakeStorage, table_lower: str) -> list[dict[str, Any]]:
     """Every committed manifest of a table (temporary `.tmp-*` files are not commits), oldest first."""
     folder = lake.path(manifest_dir(table_lower))
     selector = pafs.FileSelector(folder, allow_not_found=True)
@@ -249,7 +249,7 @@ def read_manifests(lake: LakeFS, table_lower: str) -> list[dict[str, Any]]:
 
 
 def read_parts(
-    lake: LakeFS, files: list[dict[str, Any]], columns: list[str] | None = None
+    lake: LakeStorage, files: list[dict[str, Any]], columns: list[str] | None = None
 ) -> pa.Table | None:
     tables = []
     for record in files:

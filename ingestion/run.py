@@ -53,9 +53,10 @@ from ingestion.landing import (
 )
 from ingestion.retry import transient_retry
 from ingestion.watermarks import Watermark, WatermarkConflict, WatermarkStore, watermark_store
-from lakeml.errors import LakemlError, UsageError
-from lakeml.lake import LakeFS, lake
-from lakeml.settings import Settings
+from lakeml.core.errors import LakemlError, UsageError
+from lakeml.core.lake import LakeStorage
+from lakeml.core.settings import Settings
+from lakeml.wiring import adapters as _interim_adapters  # TODO(issue 11): ports passed in
 
 ProgressFn = Callable[[str, int, int], None]
 DUPLICATE_REASON = "duplicate_primary_key"
@@ -167,7 +168,7 @@ def ingest(
     chosen = [config.table(name) for name in tables] if tables else list(config.tables.values())
     context = _Context(
         config=config,
-        lake=lake(settings),
+        lake=_interim_adapters(settings).lake,
         store=watermark_store(settings),
         conn=source_connection(settings),
         progress=progress or (lambda _t, _d, _n: None),
@@ -197,7 +198,7 @@ def ingest(
 @dataclass
 class _Context:
     config: SourcesConfig
-    lake: LakeFS
+    lake: LakeStorage
     store: WatermarkStore
     conn: Any
     progress: ProgressFn
@@ -273,7 +274,7 @@ def chain(manifests: list[dict[str, Any]], head: str | None) -> list[str]:
 
 
 def reconcile(
-    lake_fs: LakeFS, store: WatermarkStore, table: TableConfig, current: Watermark | None
+    lake_fs: LakeStorage, store: WatermarkStore, table: TableConfig, current: Watermark | None
 ) -> tuple[Watermark | None, list[str]]:
     """Repair what a crash or a lost race left behind, before capturing a new window.
 
@@ -306,7 +307,7 @@ def reconcile(
 
 
 def _advance(
-    lake_fs: LakeFS,
+    lake_fs: LakeStorage,
     store: WatermarkStore,
     table: TableConfig,
     expected: Watermark | None,
@@ -352,7 +353,7 @@ class _Validator:
     window: Window
     keys_at_low: frozenset[str]
     now: datetime
-    contract: Any  # lakeml.source.schema.Table (raw table or extraction view) when contracts are on
+    contract: Any  # ingestion.schema.Table (raw table or extraction view) when contracts are on
     drift_reason: str | None = None
     # on_drift quarantine_rows with only retyped columns: cast them back and land what casts, in this schema
     cast_to: pa.Schema | None = None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from lakeml.settings import Settings
+from lakeml.core.settings import Settings
 
 
 class SecretsProvider(Protocol):
@@ -26,7 +26,7 @@ class SettingsSecrets:
         self.settings = settings
 
     def snowflake_credentials(self) -> dict[str, Any]:
-        from lakeml.source.connection import connection_params
+        from lakeml.twins.snowflake.connection import connection_params
 
         return connection_params(self.settings)
 

@@ -27,7 +27,7 @@ from ingestion.config import TableConfig
 from ingestion.extract import Window
 from ingestion.landing import FileRecord, RunPaths, clean_run, write_manifest
 from ingestion.watermarks import Watermark
-from lakeml.errors import UsageError
+from lakeml.core.errors import UsageError
 
 if TYPE_CHECKING:
     from ingestion.run import RunSummary, _Context
@@ -69,7 +69,7 @@ def land_unload(
         raise UsageError(
             f"table {table.name}: mode 'unload' runs COPY INTO @stage inside Snowflake, which the local "
             "source (fakesnow) cannot run. Set mode: fetch for this table in ingestion/sources.yml locally "
-            "(LAKEML_INGEST_SOURCES points at another file), or run against real Snowflake."
+            "(LAKEML_INGEST__SOURCES points at another file), or run against real Snowflake."
         )
     paths = RunPaths(table.lower, window.ingest_date, window.run_id)
     summary.run_id = window.run_id

@@ -26,9 +26,9 @@ import pyarrow.compute as pc
 from ingestion.config import TableConfig, load_sources, sources_path
 from ingestion.landing import read_manifests, read_parts
 from ingestion.run import reading
-from lakeml.errors import LakemlError
-from lakeml.lake import LakeFS, lake
-from lakeml.settings import Settings
+from lakeml.core.errors import LakemlError
+from lakeml.core.lake import LakeStorage
+from lakeml.core.settings import Settings
 
 _SIMPLE = {
     "int64": pa.int64(),
@@ -70,7 +70,9 @@ def verify(settings: Settings, tables: list[str] | None = None) -> dict[str, dic
 
     config = load_sources()
     chosen = [config.table(t) for t in tables] if tables else list(config.tables.values())
-    lake_fs = lake(settings)
+    from lakeml.wiring import adapters  # TODO(issue 11): ports passed in
+
+    lake_fs = adapters(settings).lake
     conn = source_connection(settings)
     return {t.name: verify_table(lake_fs, conn, t, config.path) for t in chosen}
 
@@ -84,7 +86,7 @@ def _keys(rows: pa.Table | None, table: TableConfig) -> list[tuple[str, Any]]:
 
 
 def verify_table(
-    lake_fs: LakeFS, conn: Any, table: TableConfig, sources: Path | None = None
+    lake_fs: LakeStorage, conn: Any, table: TableConfig, sources: Path | None = None
 ) -> dict[str, Any]:
     columns = [table.primary_key, table.cursor]
     runs = effective_runs(read_manifests(lake_fs, table.lower))

@@ -14,8 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from lakeml.errors import LakemlError
-from lakeml.settings import Settings
+from lakeml.core.errors import LakemlError
+from lakeml.core.settings import Settings
 
 
 class WatermarkConflict(LakemlError):

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from lakeml.errors import LakemlError
-from lakeml.settings import Settings
+from lakeml.core.errors import LakemlError
+from lakeml.core.settings import Settings
 
 ProgressFn = Callable[[str, int, int], None]
 StageFn = Callable[[Settings, ProgressFn], dict[str, Any]]
@@ -27,8 +27,8 @@ class Stage:
 
 def source_stage(settings: Settings, progress: ProgressFn) -> dict[str, Any]:
     """Seed the local source when it is empty; leave it alone otherwise."""
-    from lakeml.source import generator
-    from lakeml.source.connection import connect
+    from lakeml.twins.snowflake import generator
+    from lakeml.twins.snowflake.connection import connect
 
     with connect(settings) as conn:
         counts = generator.table_counts(conn)

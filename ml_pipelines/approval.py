@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from lakeml.errors import LakemlError
+from lakeml.core.errors import LakemlError
 from ml_pipelines.registry import ApprovalEvent, ModelRegistry, ModelVersion
 
 #: Called with (champion after the change or None, the version whose status changed); returns facts

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from lakeml.errors import LakemlError
+from lakeml.core.errors import LakemlError
 
 if TYPE_CHECKING:
     import pandas as pd

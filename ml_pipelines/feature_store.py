@@ -35,13 +35,13 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, get_args
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lakeml.errors import LakemlError, UsageError
-from lakeml.settings import Settings
+from lakeml.core.errors import LakemlError, UsageError
+from lakeml.core.settings import Settings
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from lakeml.lake import LakeFS
+    from lakeml.core.lake import LakeStorage
 
 FeatureType = Literal["Integral", "Fractional", "String"]
 FEATURE_TYPES: tuple[FeatureType, ...] = get_args(FeatureType)
@@ -343,7 +343,7 @@ _ARROW_TYPES: Mapping[FeatureType, pa.DataType] = {
 class LocalFeatureStore:
     """Local adapter: online SQLite in the state database, offline Parquet in the lake (see module doc)."""
 
-    def __init__(self, lake: LakeFS, db_path: Path) -> None:
+    def __init__(self, lake: LakeStorage, db_path: Path) -> None:
         self.lake = lake
         self.db_path = db_path
         db_path.parent.mkdir(parents=True, exist_ok=True)
@@ -511,7 +511,7 @@ class SageMakerFeatureStore:
             except UnknownFeatureGroup:
                 raise FeatureStoreError(
                     f"feature group {name} does not exist and creating it needs the role its offline store "
-                    "writes with; set LAKEML_SAGEMAKER_ROLE_ARN (the SageMaker execution role from infra)"
+                    "writes with; set LAKEML_AWS__SAGEMAKER_ROLE_ARN (the SageMaker execution role from infra)"
                 ) from None
         described = self._wait_created(name)
         existing = FeatureGroup.from_api(described)
@@ -569,9 +569,9 @@ class SageMakerFeatureStore:
 def feature_store(settings: Settings) -> FeatureStore:
     """The one switch between the local and the SageMaker feature store."""
     if settings.env == "local":
-        from lakeml.lake import lake
+        from lakeml.wiring import adapters  # TODO(issue 11)
 
-        return LocalFeatureStore(lake(settings), settings.state_db)
+        return LocalFeatureStore(adapters(settings).lake, settings.state_db)
     import os
 
     import boto3
@@ -580,6 +580,6 @@ def feature_store(settings: Settings) -> FeatureStore:
     return SageMakerFeatureStore(
         boto3.client("sagemaker", **options),
         boto3.client("sagemaker-featurestore-runtime", **options),
-        offline_s3_uri=f"{settings.lake_root}/feature_store",
-        role_arn=os.environ.get("LAKEML_SAGEMAKER_ROLE_ARN"),
+        offline_s3_uri=f"s3://{settings.aws.lake_bucket}/feature_store",
+        role_arn=os.environ.get("LAKEML_AWS__SAGEMAKER_ROLE_ARN"),
     )

@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 import yaml
 
-from lakeml.errors import ConfigError
+from lakeml.core.errors import ConfigError
 
 Role = Literal["id", "event_time", "label", "feature", "ignored"]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lakeml.errors import LakemlError
+from lakeml.core.errors import LakemlError
 from ml_pipelines.features import FeatureSpec
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import xgboost as xgb
 
-    from lakeml.settings import Settings
+    from lakeml.core.settings import Settings
 
 MODEL_FILE = "xgboost-model.json"
 ARCHIVE = "model.tar.gz"

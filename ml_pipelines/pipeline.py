@@ -17,7 +17,6 @@ The registration gates are constants in `ml_pipelines.gates`, not parameters: a 
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,7 @@ from ml_pipelines.steps.ingest_features import DEFAULT_FEATURE_GROUP
 from ml_pipelines.steps.train import METRIC_DEFINITIONS
 
 if TYPE_CHECKING:
-    from lakeml.settings import Settings
+    from lakeml.core.settings import Settings
 
 TRAINING_PIPELINE = "lakeml-churn-training"
 BATCH_PIPELINE = "lakeml-churn-batch-scoring"
@@ -52,7 +51,7 @@ EVALUATION_PATHS = {
 class Target:
     """Where the pipeline runs: the AWS names baked into the definition (not parameters, because the SDK
     needs real strings for them). Defaults are placeholders that the local runner maps; on AWS they come
-    from the environment set by infra (`LAKEML_SAGEMAKER_ROLE_ARN`, `LAKEML_IMAGE_URI`, …)."""
+    from the environment set by infra (`LAKEML_AWS__SAGEMAKER_ROLE_ARN`, `LAKEML_AWS__IMAGE_URI`, …)."""
 
     region: str = DEFAULT_REGION
     account: str = PLACEHOLDER_ACCOUNT
@@ -73,23 +72,23 @@ class Target:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Target:
-        env = os.environ
+        aws = settings.aws
         return cls(
-            region=settings.aws.region,
-            account=env.get("LAKEML_AWS_ACCOUNT_ID", PLACEHOLDER_ACCOUNT),
-            bucket=settings.aws.lake_bucket or DEFAULT_LAKE_BUCKET,
-            role_arn=env.get("LAKEML_SAGEMAKER_ROLE_ARN", ""),
-            image_uri=env.get("LAKEML_IMAGE_URI", ""),
-            deploy_function_arn=env.get("LAKEML_DEPLOY_FUNCTION_ARN", ""),
+            region=aws.region,
+            account=aws.account_id or PLACEHOLDER_ACCOUNT,
+            bucket=aws.lake_bucket or DEFAULT_LAKE_BUCKET,
+            role_arn=aws.sagemaker_role_arn or "",
+            image_uri=aws.image_uri or "",
+            deploy_function_arn=aws.deploy_function_arn or "",
         )
 
     def placeholders(self) -> list[str]:
         """Environment variables still at their placeholder (fine locally; unusable on AWS)."""
         marker = f":{PLACEHOLDER_ACCOUNT}:"
         checks = {
-            "LAKEML_SAGEMAKER_ROLE_ARN": marker in self.role_arn,
-            "LAKEML_IMAGE_URI": self.image_uri.startswith(f"{PLACEHOLDER_ACCOUNT}."),
-            "LAKEML_DEPLOY_FUNCTION_ARN": marker in self.deploy_function_arn,
+            "LAKEML_AWS__SAGEMAKER_ROLE_ARN": marker in self.role_arn,
+            "LAKEML_AWS__IMAGE_URI": self.image_uri.startswith(f"{PLACEHOLDER_ACCOUNT}."),
+            "LAKEML_AWS__DEPLOY_FUNCTION_ARN": marker in self.deploy_function_arn,
         }
         return [name for name, is_placeholder in checks.items() if is_placeholder]
 

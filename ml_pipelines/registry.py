@@ -34,8 +34,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast, get_args
 
-from lakeml.errors import LakemlError, UsageError
-from lakeml.settings import Settings
+from lakeml.core.errors import LakemlError, UsageError
+from lakeml.core.settings import Settings
 
 ApprovalStatus = Literal["PendingManualApproval", "Approved", "Rejected"]
 STATUSES: tuple[ApprovalStatus, ...] = get_args(ApprovalStatus)
@@ -811,6 +811,6 @@ def model_registry(settings: Settings) -> ModelRegistry:
         return SqliteModelRegistry(settings.state_db)
     import boto3
 
-    bucket = settings.lake_root.removeprefix("s3://")
+    bucket = settings.aws.lake_bucket or ""
     options = {"region_name": settings.aws.region, "endpoint_url": settings.aws.endpoint_url}
     return SageMakerModelRegistry(boto3.client("sagemaker", **options), boto3.client("s3", **options), bucket)

@@ -44,8 +44,8 @@ def _empty_config(tmp_path: Path) -> Path:
 
 
 def stop_local_servers(home_path: Path) -> None:
-    from lakeml.settings import load_settings
-    from lakeml.source import server
+    from lakeml.core.settings import load_settings
+    from lakeml.twins.snowflake import server
 
     previous = os.environ.get("LAKEML_HOME")
     os.environ["LAKEML_HOME"] = str(home_path)

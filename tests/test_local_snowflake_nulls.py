@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lakeml.settings import load_settings
-from lakeml.source.connection import connect
+from lakeml.core.settings import load_settings
+from lakeml.twins.snowflake.connection import connect
 
 
 def test_null_timestamps_come_back_as_null_through_the_real_connector(home):

@@ -1,7 +1,7 @@
 """Data contracts of ingestion: one Great Expectations suite per source object, checked row by row.
 
 The suites (`suites/extract/*.json` for the extraction views ingestion reads by default,
-`suites/raw/*.json` for the raw tables; generated from `lakeml/source/schema.py` by `python -m
+`suites/raw/*.json` for the raw tables; generated from `ingestion/schema.py` by `python -m
 ingestion.contracts.generate`) are the contract. On the hot path they are evaluated with vectorised
 `pyarrow.compute` (`evaluate.py`), not GX's validator — a test proves both fail the same rows. GX itself is
 imported only by `ingestion.contracts.gx` (tests, bench, tooling), never by `import ingestion.contracts`.

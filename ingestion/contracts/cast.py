@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from ingestion.contracts.check import REASONS_FIELD, empty_quarantine
 from ingestion.contracts.types import arrow_type, family
-from lakeml.source.schema import Table
+from ingestion.schema import Table
 
 
 def cast_to_contract(table: Table, batch: pa.Table | pa.RecordBatch) -> tuple[pa.Table, pa.Table]:

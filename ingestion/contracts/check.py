@@ -18,8 +18,8 @@ import pyarrow.compute as pc
 
 from ingestion.contracts.drift import Drift
 from ingestion.contracts.evaluate import CompiledSuite, SchemaProblem, compiled_suite
-from lakeml.errors import LakemlError
-from lakeml.source.schema import Table
+from ingestion.schema import Table
+from lakeml.core.errors import LakemlError
 
 REASONS = "_reasons"
 REASONS_FIELD = pa.field(REASONS, pa.list_(pa.string()))
@@ -35,7 +35,7 @@ class ContractDriftError(LakemlError):
             f"table {table}: {drift.describe()} (against the contract in ingestion/contracts/suites/"
             f"{schema.lower()}/{table.lower()}.json); rows cannot be checked. Apply the table's on_drift policy first: "
             "fail the batch, or cast_to_contract() retyped columns; if the source changed on purpose, "
-            "update lakeml/source/schema.py and run `python -m ingestion.contracts.generate`"
+            "update ingestion/schema.py and run `python -m ingestion.contracts.generate`"
         )
 
 

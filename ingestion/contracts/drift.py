@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from ingestion.contracts.types import arrow_type, family
-from lakeml.source.schema import Table
+from ingestion.schema import Table
 
 
 @dataclass(frozen=True)

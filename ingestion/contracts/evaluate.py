@@ -34,8 +34,8 @@ import pyarrow.types as pat
 
 from ingestion.contracts.suites import load_suite
 from ingestion.contracts.types import FAMILY_OF_CANONICAL, family
-from lakeml.errors import LakemlError
-from lakeml.source.schema import RAW_SCHEMA
+from ingestion.schema import RAW_SCHEMA
+from lakeml.core.errors import LakemlError
 
 Params = Mapping[str, Any]
 Column: TypeAlias = pa.ChunkedArray | pa.Array

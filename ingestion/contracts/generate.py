@@ -1,6 +1,6 @@
 """`python -m ingestion.contracts.generate [--check]`: write (or verify) the committed GX suites.
 
-Run it after changing `lakeml/source/schema.py`: it writes `suites/raw/<table>.json` (the raw tables) and
+Run it after changing `ingestion/schema.py`: it writes `suites/raw/<table>.json` (the raw tables) and
 `suites/extract/<table>.json` (the extraction views). `--check` writes nothing and exits 1 when a file is out of
 date, missing or stale (CI and `tests/ingestion/test_contracts.py` use the same comparison).
 """

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from ingestion.contracts.drift import contract_schema
 from ingestion.contracts.evaluate import Expectation, compiled_suite
 from ingestion.contracts.types import family
-from lakeml.source.schema import Column, Table
+from ingestion.schema import Column, Table
 
 NULL_SHARE = 0.1  # nullable columns get this share of nulls: evaluators must skip them
 

@@ -1,4 +1,4 @@
-"""The Great Expectations suite of each source object, derived from `lakeml/source/schema.py`.
+"""The Great Expectations suite of each source object, derived from `ingestion/schema.py`.
 
 A table has two contracts, one per object ingestion can read: the raw table (`RETAIL.RAW.<T>`,
 `schema.TABLES`) and its extraction view (`RETAIL.EXTRACT.<T>`, `schema.VIEWS`, the default). Which one
@@ -41,8 +41,8 @@ from pathlib import Path
 from typing import Any
 
 from ingestion.contracts.types import arrow_type, family, type_list
-from lakeml.errors import ConfigError
-from lakeml.source.schema import OBJECTS, RAW_SCHEMA, Table
+from ingestion.schema import OBJECTS, RAW_SCHEMA, Table
+from lakeml.core.errors import ConfigError
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 NOW_PARAMETER = "now"
@@ -131,7 +131,7 @@ def build_suite(table: Table) -> dict[str, Any]:
                 )
             )
     obj = f"RETAIL.{table.schema}.{table.name}"
-    source = "lakeml/source/schema.py" + (
+    source = "ingestion/schema.py" + (
         ""
         if table.schema == RAW_SCHEMA
         else f" (extraction_view; the view is dbt_project/models/snowflake/extract_{table.name.lower()}.sql)"
@@ -193,7 +193,7 @@ def load_suite(table_name: str, schema: str = RAW_SCHEMA) -> dict[str, Any]:
     if not path.exists():
         raise ConfigError(
             f"no contract suite for {schema.upper()}.{table_name} ({path} is missing); "
-            "run `python -m ingestion.contracts.generate` after adding the table to lakeml/source/schema.py"
+            "run `python -m ingestion.contracts.generate` after adding the table to ingestion/schema.py"
         )
     suite: dict[str, Any] = json.loads(path.read_text())
     return suite

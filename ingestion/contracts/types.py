@@ -31,7 +31,7 @@ import re
 import pyarrow as pa
 import pyarrow.types as pat
 
-from lakeml.errors import ConfigError
+from lakeml.core.errors import ConfigError
 
 _NUMBER = re.compile(r"^(?:NUMBER|NUMERIC|DECIMAL)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?$")
 _SIMPLE: dict[str, pa.DataType] = {
@@ -76,7 +76,7 @@ def arrow_type(sf_type: str) -> pa.DataType:
         return _SIMPLE[base]
     raise ConfigError(
         f"Snowflake type {sf_type!r} has no Arrow mapping in ingestion/contracts/types.py; "
-        "add it to _SIMPLE (or use a supported type in lakeml/source/schema.py)"
+        "add it to _SIMPLE (or use a supported type in ingestion/schema.py)"
     )
 
 

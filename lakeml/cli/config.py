@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from lakeml.cli.output import JSON_OPTION, emit, handles_errors, out_console
-from lakeml.settings import config_file, load_settings, masked
+from lakeml.core.settings import config_file, load_settings, masked
 
 app = typer.Typer(no_args_is_help=True)
 

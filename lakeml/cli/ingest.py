@@ -16,8 +16,8 @@ from rich.table import Table
 
 from lakeml.cli.output import JSON_OPTION, emit, err_console, handles_errors, out_console, want_json
 from lakeml.cli.progress import progress_bars
-from lakeml.errors import UsageError
-from lakeml.settings import load_settings
+from lakeml.core.errors import UsageError
+from lakeml.core.settings import load_settings
 
 app = typer.Typer(invoke_without_command=True, no_args_is_help=False)
 

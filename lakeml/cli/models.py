@@ -12,8 +12,8 @@ import typer
 from rich.table import Table
 
 from lakeml.cli.output import JSON_OPTION, emit, err_console, handles_errors, out_console, want_json
-from lakeml.errors import UsageError
-from lakeml.settings import load_settings
+from lakeml.core.errors import UsageError
+from lakeml.core.settings import load_settings
 
 if TYPE_CHECKING:
     from ml_pipelines.registry import ModelRegistry

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-from lakeml.errors import LakemlError
+from lakeml.core.errors import LakemlError
 
 err_console = Console(stderr=True)
 out_console = Console()

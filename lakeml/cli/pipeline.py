@@ -15,8 +15,8 @@ import typer
 
 from lakeml.cli import pipeline_local
 from lakeml.cli.output import JSON_OPTION, emit, handles_errors, out_console, want_json
-from lakeml.errors import ConfigError, LakemlError, UsageError
-from lakeml.settings import Settings, load_settings
+from lakeml.core.errors import ConfigError, LakemlError, UsageError
+from lakeml.core.settings import Settings, load_settings
 
 app = typer.Typer(
     no_args_is_help=True, help="The SageMaker pipelines: definition, upsert/start on AWS, local runs."
@@ -52,7 +52,7 @@ def upsert(settings: Settings, *, batch: bool = False) -> dict[str, Any]:
     if missing:
         raise ConfigError(
             f"{', '.join(missing)} not set: the definition would name placeholder AWS resources. Set them "
-            "(or LAKEML_AWS_ACCOUNT_ID for the default names) from infra's outputs before `upsert`"
+            "(or LAKEML_AWS__ACCOUNT_ID for the default names) from infra's outputs before `upsert`"
         )
     name = BATCH_PIPELINE if batch else TRAINING_PIPELINE
     body = json.dumps(definition(target, batch=batch))

@@ -14,8 +14,8 @@ import typer
 from rich.table import Table
 
 from lakeml.cli.output import JSON_OPTION, emit, err_console, handles_errors, out_console, want_json
-from lakeml.errors import UsageError
-from lakeml.settings import Settings, load_settings
+from lakeml.core.errors import UsageError
+from lakeml.core.settings import Settings, load_settings
 
 
 def summary(record: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from rich.table import Table
 from lakeml.cli.output import JSON_OPTION, emit, err_console, handles_errors, out_console, want_json
 from lakeml.cli.pipeline_local import parse_params
 from lakeml.cli.progress import progress_bars
-from lakeml.settings import load_settings
+from lakeml.core.settings import load_settings
 
 
 @handles_errors

@@ -10,8 +10,8 @@ from typing import Any
 import typer
 
 from lakeml.cli.output import JSON_OPTION, emit, handles_errors, out_console, want_json
-from lakeml.errors import LakemlError
-from lakeml.settings import Settings, load_settings
+from lakeml.core.errors import LakemlError
+from lakeml.core.settings import Settings, load_settings
 
 
 def score(settings: Settings, quiet: bool = True) -> dict[str, Any]:

@@ -8,8 +8,8 @@ import sys
 import typer
 
 from lakeml.cli.output import JSON_OPTION, emit, err_console, handles_errors
-from lakeml.errors import UsageError
-from lakeml.settings import load_settings
+from lakeml.core.errors import UsageError
+from lakeml.core.settings import load_settings
 
 
 @handles_errors

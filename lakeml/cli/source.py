@@ -10,8 +10,8 @@ from rich.table import Table
 
 from lakeml.cli.output import JSON_OPTION, emit, handles_errors, out_console, want_json
 from lakeml.cli.progress import progress_bars
-from lakeml.errors import UsageError
-from lakeml.settings import Settings, load_settings
+from lakeml.core.errors import UsageError
+from lakeml.core.settings import Settings, load_settings
 
 app = typer.Typer(no_args_is_help=True)
 
@@ -46,8 +46,8 @@ def seed(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Create RETAIL.RAW and fill it with deterministic, realistic churn data."""
-    from lakeml.source import generator
-    from lakeml.source.connection import connect
+    from lakeml.twins.snowflake import generator
+    from lakeml.twins.snowflake.connection import connect
 
     try:
         start = date.fromisoformat(start_date)
@@ -72,8 +72,8 @@ def advance(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Append N new days and update some existing rows (status changes, profile edits), like a live system."""
-    from lakeml.source import generator
-    from lakeml.source.connection import connect
+    from lakeml.twins.snowflake import generator
+    from lakeml.twins.snowflake.connection import connect
 
     settings = load_settings()
     _local_only(settings, "advance")
@@ -86,8 +86,8 @@ def advance(
 @handles_errors
 def drift(as_json: bool = JSON_OPTION) -> None:
     """Apply schema drift to the source: an added column and a retyped column."""
-    from lakeml.source import generator
-    from lakeml.source.connection import connect
+    from lakeml.twins.snowflake import generator
+    from lakeml.twins.snowflake.connection import connect
 
     settings = load_settings()
     _local_only(settings, "drift")
@@ -100,9 +100,9 @@ def drift(as_json: bool = JSON_OPTION) -> None:
 @handles_errors
 def status(as_json: bool = JSON_OPTION) -> None:
     """Rows per source table and where the local server listens."""
-    from lakeml.source import generator
-    from lakeml.source.connection import connect
-    from lakeml.source.server import running
+    from lakeml.twins.snowflake import generator
+    from lakeml.twins.snowflake.connection import connect
+    from lakeml.twins.snowflake.server import running
 
     settings = load_settings()
     with connect(settings) as conn:
@@ -125,8 +125,8 @@ def reset(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Drop the local source's data (the server keeps running)."""
-    from lakeml.source import generator
-    from lakeml.source.connection import connect
+    from lakeml.twins.snowflake import generator
+    from lakeml.twins.snowflake.connection import connect
 
     settings = load_settings()
     _local_only(settings, "reset")
@@ -141,7 +141,7 @@ def reset(
 @handles_errors
 def stop(as_json: bool = JSON_OPTION) -> None:
     """Stop the local Snowflake server of this LAKEML_HOME (data stays on disk)."""
-    from lakeml.source import server
+    from lakeml.twins.snowflake import server
 
     settings = load_settings()
     _local_only(settings, "stop")

@@ -9,8 +9,8 @@ from rich.table import Table
 
 from lakeml.cli.output import JSON_OPTION, emit, err_console, handles_errors, out_console, want_json
 from lakeml.cli.progress import progress_bars
-from lakeml.errors import LakemlError
-from lakeml.settings import load_settings
+from lakeml.core.errors import LakemlError
+from lakeml.core.settings import load_settings
 
 STATUS_STYLE = {"success": "green", "pass": "green", "warn": "yellow", "skipped": "yellow"}
 

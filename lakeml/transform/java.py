@@ -12,7 +12,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from lakeml.errors import ConfigError
+from lakeml.core.errors import ConfigError
 
 MIN_JAVA = 17
 

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lakeml.errors import ConfigError, LakemlError
-from lakeml.settings import Settings
+from lakeml.core.errors import ConfigError, LakemlError
+from lakeml.core.settings import Settings
+from lakeml.wiring import adapters as _interim_adapters  # TODO(issue 11)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -112,13 +113,13 @@ class BuildReport:
         return text
 
 
-# The user's choice, read once: `_prepare` later writes LAKEML_DBT_TARGET into os.environ for the profile,
+# The user's choice, read once: `_prepare` later writes LAKEML_TRANSFORM__TARGET into os.environ for the profile,
 # and a `views` build (target snowflake_local) must not turn the next `build` into a Snowflake build.
-_USER_TARGET = os.environ.get("LAKEML_DBT_TARGET")
+_USER_TARGET = os.environ.get("LAKEML_TRANSFORM__TARGET")
 
 
 def default_target(settings: Settings) -> str:
-    """`local` on this machine, `glue` when LAKEML_ENV=aws; LAKEML_DBT_TARGET (set by the user) overrides both."""
+    """`local` on this machine, `glue` when LAKEML_ENV=aws; LAKEML_TRANSFORM__TARGET (set by the user) overrides both."""
     return _USER_TARGET or ("glue" if settings.env == "aws" else "local")
 
 
@@ -126,8 +127,10 @@ def dbt_environment(settings: Settings, target: str) -> dict[str, str]:
     """The env vars profiles.yml and dbt_project.yml read, from lakeml's settings."""
     env = {
         "LAKEML_HOME": str(settings.home),
-        "LAKEML_LAKE_ROOT": settings.lake_root,
-        "LAKEML_DBT_TARGET": target,
+        "LAKEML_LAKE_ROOT": _interim_adapters(settings).lake.uri
+        if settings.env == "aws"
+        else str(settings.lake_dir),
+        "LAKEML_TRANSFORM__TARGET": target,
         "LAKEML_AWS__REGION": settings.aws.region,
         "DBT_TARGET_PATH": str(settings.home / "dbt" / "target"),
         "DBT_LOG_PATH": str(settings.home / "dbt" / "logs"),
@@ -275,7 +278,7 @@ def build_extraction_views(settings: Settings, *, progress: ProgressFn | None = 
     target `snowflake` (key-pair auth from the env vars the profile names).
     """
     if settings.env == "local":
-        from lakeml.source.server import ensure_running
+        from lakeml.twins.snowflake.server import ensure_running
 
         info = ensure_running(settings)
         source = settings.source

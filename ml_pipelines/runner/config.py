@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from lakeml.settings import Settings
+from lakeml.core.settings import Settings
 from ml_pipelines.runner.errors import DefinitionError
 
 # What the one image runs for SageMaker's implicit commands (training images are started as `train`).

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from lakeml.settings import Settings
+from lakeml.core.settings import Settings
 from ml_pipelines.runner import tuning
 from ml_pipelines.runner.config import RunnerConfig
 from ml_pipelines.runner.definition import Definition, Step, order

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lakeml.errors import LakemlError, UsageError
+from lakeml.core.errors import LakemlError, UsageError
 
 
 class DefinitionError(UsageError):

@@ -1,7 +1,7 @@
 """Processing and training jobs as local processes, under SageMaker's container contract.
 
 `/opt/ml/...` is mapped to a per-job folder (every argument and environment value that starts with
-`/opt/ml` is rewritten, and `LAKEML_OPT_ML` names the root), inputs are copied in from the mapped S3
+`/opt/ml` is rewritten, and `LAKEML_CONTAINER__OPT_ML` names the root), inputs are copied in from the mapped S3
 URIs before the job and outputs copied out after it, the training model dir is packed to
 `<S3OutputPath>/<job>/output/model.tar.gz`, and metrics are read from the job's output with the
 `MetricDefinitions` regexes, exactly as SageMaker reads its logs.
@@ -162,7 +162,7 @@ def _classify(code: int) -> str:
 
 
 def _base_env(opt_ml: Path, extra: dict[str, str]) -> dict[str, str]:
-    env = {**os.environ, "LAKEML_OPT_ML": str(opt_ml), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "LAKEML_CONTAINER__OPT_ML": str(opt_ml), "PYTHONUNBUFFERED": "1"}
     env.update({k: _rewrite(str(v), opt_ml) for k, v in extra.items()})
     return env
 

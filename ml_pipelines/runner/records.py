@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lakeml.errors import UsageError
+from lakeml.core.errors import UsageError
 
 
 def now() -> str:

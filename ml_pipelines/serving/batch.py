@@ -12,8 +12,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from lakeml.errors import LakemlError
-from lakeml.settings import Settings
+from lakeml.core.errors import LakemlError
+from lakeml.core.settings import Settings
 from ml_pipelines.serving.model import load_model
 from ml_pipelines.serving.payload import BadRequest, parse_csv, parse_json
 

@@ -13,8 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from lakeml.errors import LakemlError
-from lakeml.settings import Settings
+from lakeml.core.errors import LakemlError
+from lakeml.core.settings import Settings
 from ml_pipelines.serving import endpoint as endpoint_config
 from ml_pipelines.serving.model import load_model
 

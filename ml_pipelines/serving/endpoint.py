@@ -13,8 +13,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, field_validator
 
-from lakeml.errors import UsageError
-from lakeml.settings import Settings
+from lakeml.core.errors import UsageError
+from lakeml.core.settings import Settings
 
 DEFAULT_ENDPOINT = "lakeml-churn"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lakeml.errors import LakemlError
+from lakeml.core.errors import LakemlError
 
 MODEL_FILES = ("xgboost-model.json", "xgboost-model.ubj", "xgboost-model", "model.json", "model.ubj")
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from lakeml.errors import LakemlError, UsageError
-from lakeml.settings import Settings
+from lakeml.core.errors import LakemlError, UsageError
+from lakeml.core.settings import Settings
 
 DETAIL_TYPE = "SageMaker Model Package State Change"
 PRODUCTION_ENDPOINT = "lakeml-churn"
@@ -150,6 +150,6 @@ def rollback(settings: Settings, group: str, endpoint: str = PRODUCTION_ENDPOINT
 
 def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     """Lambda entry point for the EventBridge rule on model package state changes."""
-    from lakeml.settings import load_settings
+    from lakeml.core.settings import load_settings
 
     return handle(load_settings(), event)

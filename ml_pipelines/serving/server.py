@@ -77,7 +77,7 @@ def load_deployed(config_file: Path | None, model_dir: Path | None, lake_dir: Pa
         )
         return Deployed(variants, capture.sampling_percentage / 100 if capture.enabled else 0.0, destination)
     assert model_dir is not None
-    version = os.environ.get("LAKEML_MODEL_VERSION", "image")
+    version = os.environ.get("LAKEML_CONTAINER__MODEL_VERSION", "image")
     return Deployed(
         ((os.environ.get("SAGEMAKER_VARIANT_NAME", "AllTraffic"), load_model(model_dir, version), 1.0),)
     )

@@ -1,7 +1,7 @@
 """SageMaker's container contract, with every `/opt/ml` root overridable for the local runner.
 
 SageMaker mounts job data under `/opt/ml`; the local runner maps that to a per-job folder and sets
-`LAKEML_OPT_ML` (and rewrites `SM_*` variables and arguments that start with `/opt/ml`). Steps never
+`LAKEML_CONTAINER__OPT_ML` (and rewrites `SM_*` variables and arguments that start with `/opt/ml`). Steps never
 hard-code `/opt/ml`: they ask this module, so the same code runs in the image and on a laptop.
 """
 
@@ -16,12 +16,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-OPT_ML_ENV = "LAKEML_OPT_ML"
-GIT_SHA_ENV = "LAKEML_GIT_SHA"
+OPT_ML_ENV = "LAKEML_CONTAINER__OPT_ML"
+GIT_SHA_ENV = "LAKEML_CONTAINER__GIT_SHA"
 
 
 def opt_ml() -> Path:
-    """The container root: `$LAKEML_OPT_ML` when the local runner maps it, else `/opt/ml`."""
+    """The container root: `$LAKEML_CONTAINER__OPT_ML` when the local runner maps it, else `/opt/ml`."""
     return Path(os.environ.get(OPT_ML_ENV) or "/opt/ml")
 
 
@@ -42,7 +42,7 @@ def write_json(path: Path, document: Any) -> None:
 
 
 def git_sha() -> str:
-    """Commit the code came from: baked into the image as $LAKEML_GIT_SHA, else asked of git, else unknown."""
+    """Commit the code came from: baked into the image as $LAKEML_CONTAINER__GIT_SHA, else asked of git, else unknown."""
     baked = os.environ.get(GIT_SHA_ENV)
     if baked:
         return baked

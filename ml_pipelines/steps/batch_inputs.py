@@ -15,7 +15,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from lakeml.errors import LakemlError
+from lakeml.core.errors import LakemlError
 from ml_pipelines.steps import _container as c
 
 
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import pandas as pd
 
-    from lakeml.settings import load_settings
+    from lakeml.core.settings import load_settings
     from ml_pipelines import model_artifact
     from ml_pipelines.data import read_frame
 

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from lakeml.errors import ConfigError, LakemlError, UsageError
+from lakeml.core.errors import ConfigError, LakemlError, UsageError
 
 if TYPE_CHECKING:
-    from lakeml.settings import Settings
+    from lakeml.core.settings import Settings
 
 MODEL_PACKAGE_ARN = re.compile(
     r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]+:\d{12}:model-package/[A-Za-z0-9\-]{1,63}/\d+$"
@@ -97,15 +97,15 @@ def set_deployer(deployer: Deployer | None) -> None:
 
 def default_deployer(settings: Settings) -> Deployer:
     """Serving's deployer for this environment. On AWS the endpoint's execution role comes from
-    LAKEML_SAGEMAKER_ROLE_ARN, which infra sets on the Lambda."""
+    LAKEML_AWS__SAGEMAKER_ROLE_ARN, which infra sets on the Lambda."""
     from ml_pipelines.serving import deploy as serving
 
     if settings.env == "local":
         return serving.LocalDeployer(settings)
-    role = os.environ.get("LAKEML_SAGEMAKER_ROLE_ARN")
+    role = os.environ.get("LAKEML_AWS__SAGEMAKER_ROLE_ARN")
     if not role:
         raise ConfigError(
-            "LAKEML_SAGEMAKER_ROLE_ARN is not set; the deploy Lambda needs the endpoint's "
+            "LAKEML_AWS__SAGEMAKER_ROLE_ARN is not set; the deploy Lambda needs the endpoint's "
             "execution role (set it in the Lambda's environment, infra/ does)"
         )
     import boto3
@@ -142,7 +142,7 @@ def handler(event: dict[str, Any] | str, context: Any = None) -> dict[str, Any]:
     the LambdaStep's outputs. Staging takes PendingManualApproval versions (that is what it is for);
     a Rejected version is refused."""
     request = parse_event(event)
-    from lakeml.settings import load_settings
+    from lakeml.core.settings import load_settings
     from ml_pipelines.registry import model_registry
 
     settings = load_settings()

@@ -96,7 +96,7 @@ def _champion_source(args: argparse.Namespace) -> tuple[str, dict[str, Any]] | N
         return args.champion_model, {"version": None, "source": "argument"}
     if not args.model_package_group:
         return None
-    from lakeml.settings import load_settings
+    from lakeml.core.settings import load_settings
     from ml_pipelines.registry import UnknownModelGroup, model_registry
 
     try:
@@ -153,7 +153,7 @@ def gate_report(auc: float, champion_auc: float | None) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from lakeml.errors import LakemlError
+    from lakeml.core.errors import LakemlError
     from ml_pipelines import model_artifact
     from ml_pipelines.data import read_frame
 
@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         source = _champion_source(args)
         if source is not None:
             uri, facts = source
-            from lakeml.settings import load_settings
+            from lakeml.core.settings import load_settings
 
             location = model_artifact.fetch(uri, work / "champion-download", load_settings())
             model = model_artifact.load(model_artifact.unpack(location, work / "champion"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lakeml.errors import LakemlError
+from lakeml.core.errors import LakemlError
 from ml_pipelines import features as feature_schema
 from ml_pipelines.steps import _container as c
 
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     import pandas as pd
 
-    from lakeml.settings import load_settings
+    from lakeml.core.settings import load_settings
     from ml_pipelines.data import read_frame
     from ml_pipelines.feature_store import feature_store
 

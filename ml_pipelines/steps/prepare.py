@@ -19,7 +19,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from lakeml.errors import LakemlError
+from lakeml.core.errors import LakemlError
 from ml_pipelines import features as feature_schema
 from ml_pipelines.steps import _container as c
 

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lakeml.errors import UsageError
+from lakeml.core.errors import UsageError
 from ml_pipelines.features import FeatureSpec
 from ml_pipelines.steps import _container as c
 

@@ -16,12 +16,11 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.dataset as ds
-import pyarrow.fs as pafs
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.stub import Stubber
 
-from lakeml.lake import LakeFS
+from lakeml.core.lake.local import LocalLake
 from ml_pipelines.feature_store import (
     FeatureDefinition,
     FeatureGroupMismatch,
@@ -85,7 +84,7 @@ def store(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[FeatureStore]:
     if request.param == "local":
-        lake = LakeFS(pafs.LocalFileSystem(), str(tmp_path / "lake"), (tmp_path / "lake").as_uri())
+        lake = LocalLake.create(tmp_path / "lake")
         yield LocalFeatureStore(lake, tmp_path / "state.db")
         return
     import boto3
@@ -283,7 +282,7 @@ def test_put_records_with_a_spec_creates_the_group(store: FeatureStore) -> None:
 
 def test_local_offline_store_keeps_every_record(tmp_path: Path) -> None:
     """Offline on AWS is S3 written by SageMaker itself; this is the local twin's half of the contract."""
-    lake = LakeFS(pafs.LocalFileSystem(), str(tmp_path / "lake"), (tmp_path / "lake").as_uri())
+    lake = LocalLake.create(tmp_path / "lake")
     store = LocalFeatureStore(lake, tmp_path / "state.db")
     ensure(store)
     store.put_records(

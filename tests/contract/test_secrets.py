@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ingestion.aws_adapters import SecretsManagerSecrets, _secrets_client_provider
 from ingestion.secrets import SecretsProvider, SettingsSecrets, secrets_provider
-from lakeml.errors import ConfigError
-from lakeml.settings import Settings
+from lakeml.core.errors import ConfigError
+from lakeml.core.settings import Settings
 from tests.contract.aws_emulator import REGION, create_secret
 
 CANARY = "canary-Pa55w0rd-7f3c9e"  # must never show up in an error message

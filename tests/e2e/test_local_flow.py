@@ -80,8 +80,8 @@ def test_silver_keeps_the_email_digest_made_in_snowflake_and_no_raw_address(flow
     import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 
-    from lakeml.settings import Settings
-    from lakeml.source.connection import connect
+    from lakeml.core.settings import Settings
+    from lakeml.twins.snowflake.connection import connect
 
     _, home, env = flow
     with pytest.MonkeyPatch.context() as patch:

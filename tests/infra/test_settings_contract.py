@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lakeml.settings import load_settings
+from lakeml.core.settings import load_settings
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
 
@@ -65,7 +65,7 @@ def test_lambda_environment_loads_into_aws_settings(tmp_path: Path, monkeypatch:
     assert settings.env == "aws"
     assert settings.home == tmp_path / "lakeml"
     assert settings.aws.region == "eu-central-1"
-    assert settings.lake_root == "s3://lakeml-dev-lake-123456789012-eu-central-1"
+    assert settings.aws.lake_bucket == "lakeml-dev-lake-123456789012-eu-central-1"
     assert settings.aws.watermark_table == "lakeml-dev-watermarks"
     assert settings.source.secret_id == values["LAKEML_SOURCE__SECRET_ID"]
 
@@ -78,19 +78,24 @@ def test_cli_environment_output_is_accepted_beside_the_lambdas(
     stack = (INFRA / "modules" / "stack" / "main.tf").read_text()
     extra = set(re.findall(r"^\s*(LAKEML_[A-Z0-9_]+)\s*=", stack, re.MULTILINE))
     assert {
-        "LAKEML_AWS_ACCOUNT_ID",
-        "LAKEML_GLUE_ROLE_ARN",
-        "LAKEML_SAGEMAKER_ROLE_ARN",
-        "LAKEML_IMAGE_URI",
+        "LAKEML_AWS__ACCOUNT_ID",
+        "LAKEML_AWS__GLUE_ROLE_ARN",
+        "LAKEML_AWS__SAGEMAKER_ROLE_ARN",
+        "LAKEML_AWS__IMAGE_URI",
     } <= extra
     config = tmp_path / "lakeml.toml"
     config.write_text("")
     monkeypatch.setenv("LAKEML_CONFIG", str(config))
     monkeypatch.setenv("LAKEML_ENV", "aws")
     monkeypatch.setenv("LAKEML_AWS__LAKE_BUCKET", "lakeml-dev-lake")
+    samples = {
+        "LAKEML_AWS__ACCOUNT_ID": "123456789012",
+        "LAKEML_AWS__IMAGE_URI": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/lakeml:abc123",
+    }
     for name in extra:
-        monkeypatch.setenv(name, "arn:aws:iam::123456789012:role/placeholder")
+        monkeypatch.setenv(name, samples.get(name, "arn:aws:iam::123456789012:role/placeholder"))
 
     settings = load_settings()
 
     assert settings.env == "aws" and settings.aws.lake_bucket == "lakeml-dev-lake"
+    assert settings.aws.sagemaker_role_arn == "arn:aws:iam::123456789012:role/placeholder"

@@ -27,7 +27,7 @@ from tests.conftest import missing_tool
 REPO = Path(__file__).resolve().parents[2]
 INFRA = REPO / "infra"
 PROVIDER_VERSION = "5.100.0"
-PLUGIN_DIR = Path(os.environ.get("LAKEML_TF_PLUGIN_DIR", "/opt/tf-plugins"))
+PLUGIN_DIR = Path(os.environ.get("LAKEML_TEST_TF_PLUGIN_DIR", "/opt/tf-plugins"))
 PROVIDER_DIR = PLUGIN_DIR / "registry.terraform.io" / "hashicorp" / "aws" / PROVIDER_VERSION
 
 ENVS = sorted(p.name for p in (INFRA / "envs").iterdir() if (p / "main.tf").is_file())
@@ -78,7 +78,7 @@ def _terraform_or_skip() -> str:
         missing_tool(
             "terraform",
             f"Terraform plugin mirror missing: no hashicorp/aws {PROVIDER_VERSION} under {PLUGIN_DIR} "
-            "(set LAKEML_TF_PLUGIN_DIR to a mirror that has it)",
+            "(set LAKEML_TEST_TF_PLUGIN_DIR to a mirror that has it)",
         )
     return terraform
 

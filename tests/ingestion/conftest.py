@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from lakeml.source.schema import TABLES
+from ingestion.schema import TABLES
 from tests.conftest import REPO
 
 T0 = datetime(2025, 3, 1, 8, 0, 0)
@@ -98,7 +98,7 @@ class Source:
 
 @pytest.fixture
 def sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Path]:
-    """Write an ingestion sources file for this test and point LAKEML_INGEST_SOURCES at it."""
+    """Write an ingestion sources file for this test and point LAKEML_INGEST__SOURCES at it."""
 
     def write(text: str | None = None, **defaults: Any) -> Path:
         options = {"lag_seconds": 0, "contract": False, **defaults}
@@ -108,7 +108,7 @@ def sources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Pa
         )
         path = tmp_path / "sources.yml"
         path.write_text(f"defaults:\n{lines}\n" + textwrap.dedent(body))
-        monkeypatch.setenv("LAKEML_INGEST_SOURCES", str(path))
+        monkeypatch.setenv("LAKEML_INGEST__SOURCES", str(path))
         return path
 
     write()
@@ -135,9 +135,9 @@ def extraction_view_ddl(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     project's own build of dbt_project/models/snowflake/) once per worker, over a scratch source of empty
     raw tables. Each test's source replays it, so every test reads the real views without paying a dbt
     run (~5 s) of its own."""
-    from lakeml.settings import Settings
-    from lakeml.source import server
-    from lakeml.source.connection import connect
+    from lakeml.core.settings import Settings
+    from lakeml.twins.snowflake import server
+    from lakeml.twins.snowflake.connection import connect
 
     base = tmp_path_factory.mktemp("extraction-views")
     config = base / "lakeml.toml"
@@ -163,8 +163,8 @@ def extraction_view_ddl(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 def source(home: Path, extraction_view_ddl: list[str]) -> Iterator[Source]:
     """The local source of this test's home: empty raw tables (RETAIL.RAW) and the extraction views over
     them (RETAIL.EXTRACT), which ingestion reads by default."""
-    from lakeml.settings import load_settings
-    from lakeml.source.connection import connect
+    from lakeml.core.settings import load_settings
+    from lakeml.twins.snowflake.connection import connect
 
     conn = connect(load_settings())
     src = Source(conn)

@@ -13,8 +13,8 @@ import pytest
 
 from ingestion.aws_adapters import DynamoWatermarkStore
 from ingestion.watermarks import SqliteWatermarkStore, Watermark, WatermarkConflict, watermark_store
-from lakeml.errors import ConfigError, LakemlError
-from lakeml.settings import Settings
+from lakeml.core.errors import ConfigError, LakemlError
+from lakeml.core.settings import Settings
 from tests.contract.aws_emulator import REGION, client, create_watermark_table, moto_server
 
 pytestmark = pytest.mark.xdist_group("moto-dynamodb")

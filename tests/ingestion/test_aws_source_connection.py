@@ -14,8 +14,8 @@ import pytest
 
 import ingestion.connection as connection
 from ingestion.connection import close_source_connection, source_connection
-from lakeml.settings import Settings
-from lakeml.source import server
+from lakeml.core.settings import Settings
+from lakeml.twins.snowflake import server
 
 pytestmark = pytest.mark.xdist_group("source-connection")
 

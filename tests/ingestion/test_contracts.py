@@ -26,7 +26,7 @@ from ingestion.contracts.evaluate import compile_suite
 from ingestion.contracts.generate import out_of_date
 from ingestion.contracts.samples import plant_bad_rows, valid_batch
 from ingestion.contracts.suites import build_suite, load_suite
-from lakeml.source.schema import CUSTOMERS, OBJECTS, ORDERS, PRODUCTS, TABLES, VIEWS, Column, Table
+from ingestion.schema import CUSTOMERS, OBJECTS, ORDERS, PRODUCTS, TABLES, VIEWS, Column, Table
 
 NOW = datetime(2026, 11, 27, 6, 0, 0)
 # every contract: the raw tables and the extraction views ingestion reads by default

@@ -19,7 +19,7 @@ import pytest
 from ingestion.contracts.evaluate import SCHEMA_EVALUATORS, compiled_suite
 from ingestion.contracts.samples import plant_bad_rows, valid_batch
 from ingestion.contracts.suites import load_suite
-from lakeml.source.schema import CUSTOMERS, OBJECTS, ORDERS, Table
+from ingestion.schema import CUSTOMERS, OBJECTS, ORDERS, Table
 
 pytestmark = pytest.mark.xdist_group("great_expectations")
 

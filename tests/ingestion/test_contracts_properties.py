@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from ingestion.contracts import REASONS, check_batch, contract_schema
 from ingestion.contracts.types import family
-from lakeml.source.schema import CUSTOMERS, ORDERS, Table
+from ingestion.schema import CUSTOMERS, ORDERS, Table
 
 NOW = datetime(2026, 11, 27, 6, 0, 0)
 EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")

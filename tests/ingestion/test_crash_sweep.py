@@ -36,7 +36,7 @@ def test_sigkill_at_every_write_boundary_then_a_clean_run_loses_and_duplicates_n
     kills = [(boundary, 1) for boundary in WRITE_BOUNDARIES] + [("part", 3), ("manifest", 2)]
     for step, (boundary, nth) in enumerate(kills, start=1):
         change_source(source, step)
-        result = lakeml("--json", "ingest", env={"LAKEML_FAULT_AT": f"{boundary}:{nth}"})
+        result = lakeml("--json", "ingest", env={"LAKEML_INGEST__FAULT_AT": f"{boundary}:{nth}"})
         assert result.code == KILLED, (boundary, nth, result)
 
     rng = random.Random(7)
@@ -65,7 +65,7 @@ def test_sigkill_at_every_write_boundary_then_a_clean_run_loses_and_duplicates_n
 
 def test_a_crash_after_the_manifest_is_rolled_forward_not_extracted_again(lakeml, source, sources):
     source.add_orders(10, at(60))
-    crashed = lakeml("--json", "ingest", "--table", "ORDERS", env={"LAKEML_FAULT_AT": "manifest:1"})
+    crashed = lakeml("--json", "ingest", "--table", "ORDERS", env={"LAKEML_INGEST__FAULT_AT": "manifest:1"})
     assert crashed.code == KILLED, crashed
     source.add_orders(4, at(120))
     run = lakeml("--json", "ingest", "--table", "ORDERS")

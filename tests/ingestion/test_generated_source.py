@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from lakeml.source.schema import TABLES
+from ingestion.schema import TABLES
 
 ALL_TABLES = "tables:\n" + "".join(f"  {name}: {{}}\n" for name in TABLES)
 ALL_RAW_TABLES = "tables:\n" + "".join(f"  {name}: {{object: RETAIL.RAW.{name}}}\n" for name in TABLES)
@@ -31,8 +31,8 @@ def quarantined_rows(home: Path, table: str) -> pa.Table | None:
 
 
 def register(home: Path) -> dict[str, list[dict]]:
-    from lakeml.settings import load_settings
-    from lakeml.source.connection import connect
+    from lakeml.core.settings import load_settings
+    from lakeml.twins.snowflake.connection import connect
 
     with connect(load_settings()) as conn, conn.cursor() as cur:
         cur.execute(

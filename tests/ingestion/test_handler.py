@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from ingestion.aws_adapters import DynamoWatermarkStore
-from lakeml.settings import Settings
+from lakeml.core.settings import Settings
 from tests.contract.aws_emulator import (
     REGION,
     client,
@@ -76,9 +76,9 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     """One moto server and one seeded fakesnow server for the module; the secret holds the credentials."""
-    from lakeml.source import server
-    from lakeml.source.connection import connect
-    from lakeml.source.generator import SeedConfig, seed, table_counts
+    from lakeml.twins.snowflake import server
+    from lakeml.twins.snowflake.connection import connect
+    from lakeml.twins.snowflake.generator import SeedConfig, seed, table_counts
 
     home = tmp_path_factory.mktemp("handler-home")
     config = home / "lakeml.toml"
@@ -161,7 +161,7 @@ def deployment(world: World, monkeypatch: pytest.MonkeyPatch) -> Lambda:
         "POWERTOOLS_SERVICE_NAME": "lakeml-ingestion",
     }.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("LAKEML_INGEST_SOURCES", str(world.sources))
+    monkeypatch.setenv("LAKEML_INGEST__SOURCES", str(world.sources))
     return deployed
 
 
@@ -330,7 +330,7 @@ def test_missing_secret_raises_a_config_error_naming_it(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from lakeml.errors import ConfigError
+    from lakeml.core.errors import ConfigError
 
     monkeypatch.setenv("LAKEML_SOURCE__SECRET_ID", "lakeml/snowflake/never-created")
     with pytest.raises(
@@ -376,7 +376,7 @@ def test_key_pair_secret_authenticates_through_the_connector(
 
     assert result["runs"][0]["landed"] == world.source_counts["PRODUCTS"]
     from ingestion.connection import source_connection
-    from lakeml.settings import load_settings
+    from lakeml.core.settings import load_settings
 
     assert type(source_connection(load_settings()).auth_class).__name__ == "AuthByKeyPair"
     captured = capsys.readouterr()

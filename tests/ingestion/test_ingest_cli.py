@@ -133,7 +133,7 @@ def test_concurrent_runs_only_one_advances_and_the_loser_exits_1(lakeml, source,
     runs_by_table(lakeml("--json", "ingest", "--table", "ORDERS"))
     source.add_orders(5, at(120))
     flag = tmp_path / "release"
-    env = {"LAKEML_FAULT_AT": f"before_manifest:wait={flag}"}
+    env = {"LAKEML_INGEST__FAULT_AT": f"before_manifest:wait={flag}"}
     slow = subprocess.Popen(
         [sys.executable, "-m", "lakeml.cli.main", "--json", "ingest", "--table", "ORDERS"],
         cwd=REPO,

@@ -12,8 +12,9 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import pytest
 
-from lakeml.lake import BRONZE, lake
-from lakeml.settings import Settings
+from lakeml.core.lake import BRONZE
+from lakeml.core.settings import Settings
+from lakeml.wiring import adapters
 from tests.contract.aws_emulator import REGION, client, create_bucket, moto_server
 
 pytestmark = pytest.mark.xdist_group("moto-s3")
@@ -38,7 +39,7 @@ def settings(home: Path, aws_endpoint: str, bucket: str) -> Settings:
 
 
 def test_aws_lake_is_an_s3_filesystem_rooted_at_the_bucket(settings: Settings, bucket: str) -> None:
-    lake_fs = lake(settings)
+    lake_fs = adapters(settings).lake
     assert isinstance(lake_fs.fs, pafs.S3FileSystem)
     assert lake_fs.root == bucket
     assert lake_fs.uri_of(BRONZE, "orders") == f"s3://{bucket}/bronze/orders"
@@ -47,7 +48,7 @@ def test_aws_lake_is_an_s3_filesystem_rooted_at_the_bucket(settings: Settings, b
 def test_parquet_written_through_the_lake_is_an_object_in_the_bucket(
     settings: Settings, aws_endpoint: str, bucket: str
 ) -> None:
-    lake_fs = lake(settings)
+    lake_fs = adapters(settings).lake
     table = pa.table({"ORDER_ID": [1, 2, 3], "NET_AMOUNT": [10.5, 20.0, 3.25]})
     pq.write_table(
         table, lake_fs.path(BRONZE, "orders", "run=abc", "part-00000.parquet"), filesystem=lake_fs.fs
@@ -62,7 +63,7 @@ def test_parquet_written_through_the_lake_is_an_object_in_the_bucket(
 
 
 def test_stream_write_and_read_round_trip_bytes(settings: Settings) -> None:
-    lake_fs = lake(settings)
+    lake_fs = adapters(settings).lake
     manifest = b'{"run_id": "abc", "rows": 3}'
     with lake_fs.fs.open_output_stream(lake_fs.path(BRONZE, "_manifests", "orders", "abc.json")) as out:
         out.write(manifest)
@@ -71,7 +72,7 @@ def test_stream_write_and_read_round_trip_bytes(settings: Settings) -> None:
 
 
 def test_listing_is_recursive_and_sees_every_file(settings: Settings) -> None:
-    lake_fs = lake(settings)
+    lake_fs = adapters(settings).lake
     paths = [
         lake_fs.path(BRONZE, "orders", f"ingest_date=2026-11-2{d}", f"part-{i}.parquet")
         for d in (6, 7)
@@ -87,7 +88,7 @@ def test_listing_is_recursive_and_sees_every_file(settings: Settings) -> None:
 
 
 def test_a_dataset_over_partitions_reads_every_row(settings: Settings) -> None:
-    lake_fs = lake(settings)
+    lake_fs = adapters(settings).lake
     for day, ids in (("2026-11-26", [1, 2]), ("2026-11-27", [3])):
         path = lake_fs.path(BRONZE, "orders", f"ingest_date={day}", "part-0.parquet")
         pq.write_table(pa.table({"ORDER_ID": ids}), path, filesystem=lake_fs.fs)
@@ -106,7 +107,7 @@ def test_delete_removes_the_object_and_leaves_only_an_empty_folder_marker(
 ) -> None:
     """pyarrow keeps the emptied "folder" as a zero-byte `run=gone/` marker object; readers that look
     for parquet parts or manifests never see it as data."""
-    lake_fs = lake(settings)
+    lake_fs = adapters(settings).lake
     path = lake_fs.path(BRONZE, "orders", "run=gone", "part-0.parquet")
     pq.write_table(pa.table({"x": [1]}), path, filesystem=lake_fs.fs)
     lake_fs.fs.delete_file(path)
@@ -120,6 +121,6 @@ def test_a_missing_bucket_is_an_error_naming_it(home: Path, aws_endpoint: str) -
         env="aws",
         aws={"region": REGION, "lake_bucket": "lakeml-no-such-bucket", "endpoint_url": aws_endpoint},
     )
-    lake_fs = lake(settings)
+    lake_fs = adapters(settings).lake
     with pytest.raises(OSError, match="lakeml-no-such-bucket"):
         pq.write_table(pa.table({"x": [1]}), lake_fs.path(BRONZE, "x.parquet"), filesystem=lake_fs.fs)

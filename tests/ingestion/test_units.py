@@ -18,11 +18,11 @@ from ingestion.config import TableConfig, load_sources
 from ingestion.extract import Stream, Window, arrow_type, select_sql
 from ingestion.landing import manifest_path, read_manifests, write_manifest
 from ingestion.retry import is_transient
+from ingestion.schema import TABLES, VIEWS
 from ingestion.unload import unload_sql
 from ingestion.watermarks import SqliteWatermarkStore, Watermark
-from lakeml.errors import UsageError
-from lakeml.lake import LakeFS
-from lakeml.source.schema import TABLES, VIEWS
+from lakeml.core.errors import UsageError
+from lakeml.core.lake.local import LocalLake
 
 T = datetime(2025, 5, 1, 12, 0)
 SCHEMA = pa.schema([("ORDER_ID", pa.int64()), ("UPDATED_AT", pa.timestamp("us"))])
@@ -233,7 +233,7 @@ def _manifest(run_id: str, from_run_id: str | None, high: datetime, committed: s
 
 
 def test_recovery_rolls_a_committed_run_forward_and_uncommits_its_losing_sibling(tmp_path):
-    lake_fs = LakeFS(fs=pa.fs.LocalFileSystem(), root=str(tmp_path / "lake"), uri="")
+    lake_fs = LocalLake.create(tmp_path / "lake")
     store = SqliteWatermarkStore(tmp_path / "state.db")
     table = orders_config(tmp_path)
     first = _manifest("r1", None, T, "1")
@@ -251,8 +251,8 @@ def test_recovery_rolls_a_committed_run_forward_and_uncommits_its_losing_sibling
 
 
 def test_lakeml_run_ingests_after_the_source_and_before_anything_reads_bronze(home):
+    from lakeml.core.settings import load_settings
     from lakeml.orchestrate import stages
-    from lakeml.settings import load_settings
 
     names = [stage.name for stage in stages(load_settings())]
     assert names.index("source") < names.index("views") < names.index("ingest")  # ingest reads the views

@@ -1,6 +1,6 @@
 """The step modules' command lines chained as SageMaker runs them: prepare -> train -> evaluate as
 `python -m ml_pipelines.steps.<name>` subprocesses with SageMaker's environment (SM_CHANNEL_*,
-SM_MODEL_DIR, hyperparameters.json) rooted at LAKEML_OPT_ML. Used by the step and definition tests, and
+SM_MODEL_DIR, hyperparameters.json) rooted at LAKEML_CONTAINER__OPT_ML. Used by the step and definition tests, and
 usable on real gold (`chain(root, gold=<lake>/gold)`)."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def run_step(
         text=True,
         cwd=REPO,
         timeout=300,
-        env={**os.environ, "LAKEML_OPT_ML": str(opt_ml), **(env or {})},
+        env={**os.environ, "LAKEML_CONTAINER__OPT_ML": str(opt_ml), **(env or {})},
     )
     assert proc.returncode == 0, f"{module} failed:\n{proc.stdout}\n{proc.stderr}"
     return proc
@@ -50,7 +50,7 @@ def chain(
         root / "train" / "opt-ml",
         root / "eval" / "opt-ml",
     )
-    # Processing: defaults resolve under LAKEML_OPT_ML, inputs copied where SageMaker would put them.
+    # Processing: defaults resolve under LAKEML_CONTAINER__OPT_ML, inputs copied where SageMaker would put them.
     (prep_ml / "processing" / "input").mkdir(parents=True)
     os.symlink(gold / "churn_training_set", prep_ml / "processing" / "input" / "training_set")
     run_step("prepare", prep_ml)  # the real dbt column docs are the feature list
@@ -68,7 +68,7 @@ def chain(
             "SM_CHANNEL_VALIDATION": str(prep_ml / "processing" / "validation"),
             "SM_MODEL_DIR": str(train_ml / "model"),
             "SM_INPUT_CONFIG_DIR": str(config),
-            "LAKEML_GIT_SHA": "0123abc",  # baked into the image at build time
+            "LAKEML_CONTAINER__GIT_SHA": "0123abc",  # baked into the image at build time
         },
     )
     archive = root / "artifacts" / "model.tar.gz"

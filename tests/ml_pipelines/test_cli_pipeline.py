@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from lakeml.errors import UsageError
+from lakeml.core.errors import UsageError
 
 pytestmark = pytest.mark.xdist_group("ml_cli")
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -38,12 +38,12 @@ def aws(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         "AWS_DEFAULT_REGION": "eu-west-1",
         "LAKEML_ENV": "aws",
         "LAKEML_AWS__LAKE_BUCKET": "lakeml-lake",
-        "LAKEML_AWS_ACCOUNT_ID": "123456789012",
-        "LAKEML_SAGEMAKER_ROLE_ARN": "arn:aws:iam::123456789012:role/lakeml-sagemaker",
+        "LAKEML_AWS__ACCOUNT_ID": "123456789012",
+        "LAKEML_AWS__SAGEMAKER_ROLE_ARN": "arn:aws:iam::123456789012:role/lakeml-sagemaker",
     }.items():
         monkeypatch.setenv(name, value)
     with mock_aws():
-        from lakeml.settings import load_settings
+        from lakeml.core.settings import load_settings
 
         yield load_settings()
 
@@ -70,7 +70,7 @@ def test_upsert_creates_then_updates_and_start_starts_an_execution(aws: Any) -> 
 
 def test_start_of_a_missing_pipeline_says_to_upsert_first(aws: Any) -> None:
     from lakeml.cli.pipeline import start
-    from lakeml.errors import LakemlError
+    from lakeml.core.errors import LakemlError
 
     with pytest.raises(LakemlError, match="lakeml pipeline upsert"):
         start(aws, batch=True)
@@ -78,7 +78,7 @@ def test_start_of_a_missing_pipeline_says_to_upsert_first(aws: Any) -> None:
 
 def test_require_aws_names_the_setting() -> None:
     from lakeml.cli.pipeline import _require_aws
-    from lakeml.settings import Settings
+    from lakeml.core.settings import Settings
 
     with pytest.raises(UsageError, match="LAKEML_ENV=aws"):
         _require_aws(Settings(env="local"), "start")
@@ -88,8 +88,8 @@ def test_upsert_refuses_placeholder_aws_names_naming_the_variables(
     aws: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from lakeml.cli.pipeline import upsert
-    from lakeml.errors import ConfigError
+    from lakeml.core.errors import ConfigError
 
-    monkeypatch.delenv("LAKEML_AWS_ACCOUNT_ID")
-    with pytest.raises(ConfigError, match="LAKEML_IMAGE_URI, LAKEML_DEPLOY_FUNCTION_ARN not set"):
+    monkeypatch.delenv("LAKEML_AWS__ACCOUNT_ID")
+    with pytest.raises(ConfigError, match="LAKEML_AWS__IMAGE_URI, LAKEML_AWS__DEPLOY_FUNCTION_ARN not set"):
         upsert(aws)

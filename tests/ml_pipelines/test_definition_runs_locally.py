@@ -44,7 +44,7 @@ def test_training_then_gate_failure_then_batch_scoring(lakeml: Any, gold: Path, 
         "PendingManualApproval",
     )
 
-    from lakeml.settings import load_settings
+    from lakeml.core.settings import load_settings
     from ml_pipelines.registry import model_registry
 
     registry = model_registry(load_settings(home=home))

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from lakeml.errors import UsageError
+from lakeml.core.errors import UsageError
 from ml_pipelines.steps import deploy
 
 ARN = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/lakeml-churn/3"
@@ -71,7 +71,7 @@ class FakeDeployer:
 
 @pytest.fixture
 def registry(home: Path) -> Any:
-    from lakeml.settings import load_settings
+    from lakeml.core.settings import load_settings
     from ml_pipelines.registry import model_registry
 
     registry = model_registry(load_settings())

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.fs as pafs
 import pytest
 
-from lakeml.lake import LakeFS
+from lakeml.core.lake.local import LocalLake
 from ml_pipelines.feature_store import (
     FeatureDefinition,
     LocalFeatureStore,
@@ -20,7 +19,7 @@ from ml_pipelines.feature_store import (
 
 @pytest.fixture
 def store(tmp_path: Path) -> LocalFeatureStore:
-    lake = LakeFS(pafs.LocalFileSystem(), str(tmp_path / "lake"), (tmp_path / "lake").as_uri())
+    lake = LocalLake.create(tmp_path / "lake")
     return LocalFeatureStore(lake, tmp_path / "state.db")
 
 

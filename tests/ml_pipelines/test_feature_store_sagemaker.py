@@ -13,8 +13,8 @@ import pyarrow as pa
 import pytest
 from botocore.stub import Stubber
 
-from lakeml.errors import LakemlError
-from lakeml.settings import load_settings
+from lakeml.core.errors import LakemlError
+from lakeml.core.settings import load_settings
 from ml_pipelines.feature_store import (
     FeatureDefinition,
     FeatureStoreError,
@@ -111,7 +111,7 @@ def test_a_failed_creation_names_the_reason(clients) -> None:
 def test_without_a_role_a_missing_group_cannot_be_created(clients) -> None:
     _, _, sm_stub, _ = clients
     sm_stub.add_client_error("describe_feature_group", "ResourceNotFound", "not found")
-    with pytest.raises(FeatureStoreError, match="LAKEML_SAGEMAKER_ROLE_ARN"):
+    with pytest.raises(FeatureStoreError, match="LAKEML_AWS__SAGEMAKER_ROLE_ARN"):
         store(clients, role=None).ensure_group(GROUP, DEFINITIONS, "customer_id", "snapshot_date")
 
 
@@ -203,7 +203,7 @@ def test_the_switch_picks_the_local_store(home: Path) -> None:
 def test_the_switch_picks_sagemaker_on_aws(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAKEML_ENV", "aws")
     monkeypatch.setenv("LAKEML_AWS__LAKE_BUCKET", "my-lake")
-    monkeypatch.setenv("LAKEML_SAGEMAKER_ROLE_ARN", ROLE)
+    monkeypatch.setenv("LAKEML_AWS__SAGEMAKER_ROLE_ARN", ROLE)
     store = feature_store(load_settings())
     assert isinstance(store, SageMakerFeatureStore)
     assert (store.offline_s3_uri, store.role_arn) == ("s3://my-lake/feature_store", ROLE)

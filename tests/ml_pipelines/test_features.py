@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lakeml.errors import ConfigError
+from lakeml.core.errors import ConfigError
 from ml_pipelines import features
 
 

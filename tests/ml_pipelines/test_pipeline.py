@@ -283,7 +283,7 @@ def test_dockerfile_builds_from_the_lock_file_with_ml_and_serve_extras() -> None
     dockerfile = (REPO / "Dockerfile").read_text()
     assert dockerfile.count("uv sync --frozen --extra ml --extra serve --no-dev --no-default-groups") == 2
     assert "COPY pyproject.toml uv.lock" in dockerfile
-    assert "LAKEML_GIT_SHA=${GIT_SHA}" in dockerfile
+    assert "LAKEML_CONTAINER__GIT_SHA=${GIT_SHA}" in dockerfile
 
 
 def regenerate() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from lakeml.errors import LakemlError
+from lakeml.core.errors import LakemlError
 from ml_pipelines.approval import after_status_change, decide, default_approver
 from ml_pipelines.registry import ModelVersion, SqliteModelRegistry
 

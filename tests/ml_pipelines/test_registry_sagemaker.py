@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from lakeml.errors import ConfigError
-from lakeml.settings import load_settings
+from lakeml.core.errors import ConfigError
+from lakeml.core.settings import load_settings
 from ml_pipelines.registry import (
     APPROVED,
     PENDING,

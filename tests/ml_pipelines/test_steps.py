@@ -1,7 +1,7 @@
 """The step modules end to end through their real command lines, `/opt/ml` mapped under tmp.
 
 prepare -> train -> evaluate run as `python -m ml_pipelines.steps.<name>` subprocesses with SageMaker's
-environment (SM_CHANNEL_*, SM_MODEL_DIR, hyperparameters.json) rooted at LAKEML_OPT_ML, on synthetic
+environment (SM_CHANNEL_*, SM_MODEL_DIR, hyperparameters.json) rooted at LAKEML_CONTAINER__OPT_ML, on synthetic
 gold tables with a planted signal; a second chain trains on shuffled labels.
 """
 
@@ -100,7 +100,7 @@ def test_shuffled_labels_fail_the_floor_gate_and_say_by_how_much(shuffled: dict[
 
 
 def test_evaluate_finds_the_approved_champion_in_the_registry(tmp_path: Path, good: dict[str, Any]) -> None:
-    from lakeml.settings import load_settings
+    from lakeml.core.settings import load_settings
     from ml_pipelines.registry import model_registry
 
     home = tmp_path / "home"
@@ -133,7 +133,7 @@ def test_a_failing_step_writes_sagemakers_failure_file(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         cwd=REPO,
-        env={**os.environ, "LAKEML_OPT_ML": str(tmp_path)},
+        env={**os.environ, "LAKEML_CONTAINER__OPT_ML": str(tmp_path)},
     )
     assert proc.returncode == 1
     failure = (tmp_path / "output" / "failure").read_text()
@@ -141,7 +141,7 @@ def test_a_failing_step_writes_sagemakers_failure_file(tmp_path: Path) -> None:
 
 
 def test_ingest_features_puts_every_row_into_the_feature_group(tmp_path: Path, good: dict[str, Any]) -> None:
-    from lakeml.settings import load_settings
+    from lakeml.core.settings import load_settings
     from ml_pipelines.feature_store import feature_store
 
     home = tmp_path / "home"
@@ -197,7 +197,7 @@ def test_batch_inputs_without_an_approved_champion_says_how_to_get_one(
         capture_output=True,
         text=True,
         cwd=REPO,
-        env={**os.environ, "LAKEML_OPT_ML": str(tmp_path), "LAKEML_HOME": str(tmp_path / "home")},
+        env={**os.environ, "LAKEML_CONTAINER__OPT_ML": str(tmp_path), "LAKEML_HOME": str(tmp_path / "home")},
     )
     assert proc.returncode != 0
     assert "nothing-here" in (tmp_path / "output" / "failure").read_text()
@@ -206,7 +206,7 @@ def test_batch_inputs_without_an_approved_champion_says_how_to_get_one(
 def test_git_sha_falls_back_to_git_then_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
     from ml_pipelines.steps import _container
 
-    monkeypatch.delenv("LAKEML_GIT_SHA", raising=False)
+    monkeypatch.delenv("LAKEML_CONTAINER__GIT_SHA", raising=False)
     head = subprocess.run(
         ["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO
     ).stdout.strip()

@@ -40,8 +40,8 @@ class SourceHome:
         return result.json
 
     def connect(self) -> Any:
-        from lakeml.settings import load_settings
-        from lakeml.source.connection import connect
+        from lakeml.core.settings import load_settings
+        from lakeml.twins.snowflake.connection import connect
 
         saved = {k: os.environ.get(k) for k in self.env}
         os.environ.update(self.env)
@@ -68,7 +68,7 @@ class SourceHome:
 
     def digest(self) -> dict[str, str]:
         """sha256 of each RAW table's rows in a total order (all columns), plus the bad-row register."""
-        from lakeml.source.schema import TABLES
+        from ingestion.schema import TABLES
 
         found = {}
         with self.connect() as conn:

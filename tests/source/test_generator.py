@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 import pytest
 
-from lakeml.source.gen.bad import BAD_CLASSES
-from lakeml.source.schema import TABLES, Table
+from ingestion.schema import TABLES, Table
+from lakeml.twins.snowflake.gen.bad import BAD_CLASSES
 from tests.source.churn_features import FEATURES, snapshot_frame
 
 pytestmark = pytest.mark.xdist_group("source-generator")

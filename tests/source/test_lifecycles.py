@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lakeml.errors import UsageError
-from lakeml.source.gen.rng import keyed_uniform, stream
-from lakeml.source.gen.sim import DAY_S, draw_traits, order_state, simulate, ticket_state
-from lakeml.source.generator import SeedConfig
+from lakeml.core.errors import UsageError
+from lakeml.twins.snowflake.gen.rng import keyed_uniform, stream
+from lakeml.twins.snowflake.gen.sim import DAY_S, draw_traits, order_state, simulate, ticket_state
+from lakeml.twins.snowflake.generator import SeedConfig
 
 ORDER_RANK = {0: 0, 1: 1, 2: 2, 3: 1, 4: 3}  # placed < shipped|cancelled < delivered < returned
 

@@ -119,14 +119,14 @@ def test_two_homes_get_two_servers_and_never_see_each_others_data(lakeml, tmp_pa
 
 
 def test_a_live_server_that_does_not_answer_is_never_replaced_and_stop_still_stops_it(home):
-    from lakeml.errors import LakemlError
-    from lakeml.settings import load_settings
-    from lakeml.source import server
+    from lakeml.core.errors import LakemlError
+    from lakeml.core.settings import load_settings
+    from lakeml.twins.snowflake import server
 
     settings = load_settings()
     # a process that looks like this home's server (same module name on its command line) but is deaf
     deaf = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(60)", "lakeml.source.fakesnow_server"],
+        [sys.executable, "-c", "import time; time.sleep(60)", "lakeml.twins.snowflake.fakesnow_server"],
         start_new_session=True,
     )
     try:

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingestion.contracts.suites import EMAIL_REGEX
-from lakeml.source.schema import VIEWS, Table
+from ingestion.schema import VIEWS, Table
 
 Row = dict[str, Any]
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from ingestion.contracts.suites import EMAIL_REGEX
-from lakeml.source.schema import TABLES, VIEWS
+from ingestion.schema import TABLES, VIEWS
 from lakeml.transform.runner import PROFILES_DIR, PROJECT_DIR
 
 TARGETS = ("local", "glue", "snowflake", "snowflake_local")

@@ -50,9 +50,9 @@ def test_extraction_views_build_with_the_columns_of_schema_py_and_the_email_hash
     from ingestion.contracts import check_batch, contract_schema
     from ingestion.contracts.samples import valid_batch
     from ingestion.extract import result_schema
-    from lakeml.settings import load_settings
-    from lakeml.source.connection import connect
-    from lakeml.source.schema import CUSTOMERS, VIEWS
+    from ingestion.schema import CUSTOMERS, VIEWS
+    from lakeml.core.settings import load_settings
+    from lakeml.twins.snowflake.connection import connect
 
     seeded = lakeml("--json", "source", "seed", "--customers", "40", "--days", "10")
     assert seeded.code == 0, seeded

@@ -1,5 +1,5 @@
 {{ config(alias='CUSTOMERS') }}
--- One row per customer; profile edits bump UPDATED_AT. Columns as lakeml/source/schema.py's
+-- One row per customer; profile edits bump UPDATED_AT. Columns as ingestion/schema.py's
 -- extraction_view(CUSTOMERS): the e-mail address and the names never leave Snowflake.
 -- EMAIL_SHA256: hex SHA-256 of lower(trim(EMAIL)), the key silver keeps (NULL when EMAIL is NULL).
 -- EMAIL_VALID: EMAIL passes the ingestion contract's e-mail rule (ingestion/contracts/suites.py

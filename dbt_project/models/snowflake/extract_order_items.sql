@@ -1,5 +1,5 @@
 {{ config(alias='ORDER_ITEMS') }}
--- Lines of an order; written with the order. Typed as in lakeml/source/schema.py.
+-- Lines of an order; written with the order. Typed as in ingestion/schema.py.
 select
   ORDER_ITEM_ID::NUMBER(38,0) AS ORDER_ITEM_ID,
   ORDER_ID::NUMBER(38,0) AS ORDER_ID,

@@ -1,5 +1,5 @@
 {{ config(alias='ORDERS') }}
--- One row per order; status changes (shipped, delivered, cancelled, returned) bump UPDATED_AT. Typed as in lakeml/source/schema.py.
+-- One row per order; status changes (shipped, delivered, cancelled, returned) bump UPDATED_AT. Typed as in ingestion/schema.py.
 select
   ORDER_ID::NUMBER(38,0) AS ORDER_ID,
   CUSTOMER_ID::NUMBER(38,0) AS CUSTOMER_ID,

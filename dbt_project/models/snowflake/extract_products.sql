@@ -1,5 +1,5 @@
 {{ config(alias='PRODUCTS') }}
--- Product catalogue; price changes bump UPDATED_AT. Typed as in lakeml/source/schema.py.
+-- Product catalogue; price changes bump UPDATED_AT. Typed as in ingestion/schema.py.
 select
   PRODUCT_ID::NUMBER(38,0) AS PRODUCT_ID,
   SKU::VARCHAR AS SKU,

@@ -1,5 +1,5 @@
 {{ config(alias='SUPPORT_TICKETS') }}
--- Support tickets; resolution and satisfaction bump UPDATED_AT. Typed as in lakeml/source/schema.py.
+-- Support tickets; resolution and satisfaction bump UPDATED_AT. Typed as in ingestion/schema.py.
 select
   TICKET_ID::NUMBER(38,0) AS TICKET_ID,
   CUSTOMER_ID::NUMBER(38,0) AS CUSTOMER_ID,

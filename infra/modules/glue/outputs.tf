@@ -4,7 +4,7 @@ output "database_names" {
 }
 
 output "role_arn" {
-  description = "ARN of the role dbt-glue sessions run as (LAKEML_GLUE_ROLE_ARN)."
+  description = "ARN of the role dbt-glue sessions run as (LAKEML_AWS__GLUE_ROLE_ARN)."
   value       = aws_iam_role.dbt.arn
 }
 

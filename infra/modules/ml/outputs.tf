@@ -9,7 +9,7 @@ output "model_package_group_arn" {
 }
 
 output "execution_role_arn" {
-  description = "ARN of the SageMaker execution role (LAKEML_SAGEMAKER_ROLE_ARN)."
+  description = "ARN of the SageMaker execution role (LAKEML_AWS__SAGEMAKER_ROLE_ARN)."
   value       = aws_iam_role.execution.arn
 }
 

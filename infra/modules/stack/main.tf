@@ -103,10 +103,10 @@ locals {
   lakeml_env = merge(
     { for name, value in module.ingestion.environment : name => value if startswith(name, "LAKEML_AWS__") || name == "LAKEML_ENV" || name == "LAKEML_SOURCE__SECRET_ID" },
     {
-      LAKEML_AWS_ACCOUNT_ID     = data.aws_caller_identity.current.account_id
-      LAKEML_GLUE_ROLE_ARN      = module.glue.role_arn
-      LAKEML_SAGEMAKER_ROLE_ARN = module.ml.execution_role_arn
-      LAKEML_IMAGE_URI          = var.ml_image_uri
+      LAKEML_AWS__ACCOUNT_ID     = data.aws_caller_identity.current.account_id
+      LAKEML_AWS__GLUE_ROLE_ARN      = module.glue.role_arn
+      LAKEML_AWS__SAGEMAKER_ROLE_ARN = module.ml.execution_role_arn
+      LAKEML_AWS__IMAGE_URI          = var.ml_image_uri
     },
   )
 }

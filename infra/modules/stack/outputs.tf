@@ -42,7 +42,7 @@ output "glue_databases" {
 }
 
 output "glue_role_arn" {
-  description = "LAKEML_GLUE_ROLE_ARN (dbt-glue sessions)."
+  description = "LAKEML_AWS__GLUE_ROLE_ARN (dbt-glue sessions)."
   value       = module.glue.role_arn
 }
 
@@ -52,7 +52,7 @@ output "glue_security_configuration" {
 }
 
 output "sagemaker_execution_role_arn" {
-  description = "LAKEML_SAGEMAKER_ROLE_ARN"
+  description = "LAKEML_AWS__SAGEMAKER_ROLE_ARN"
   value       = module.ml.execution_role_arn
 }
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from lakeml.settings import load_settings
+from lakeml.core.settings import load_settings
 
 PY = ["python3", "-m"]
 JOBS = "tests.ml_pipelines.runner.jobs"

@@ -9,7 +9,7 @@ import pytest
 from botocore.stub import ANY, Stubber
 from moto import mock_aws
 
-from lakeml.errors import LakemlError
+from lakeml.core.errors import LakemlError
 from ml_pipelines.serving import endpoint as endpoint_config
 from ml_pipelines.serving.deploy import LocalDeployer, SageMakerDeployConfig, SageMakerDeployer
 from tests.ml_pipelines.serving.conftest import train_model
@@ -124,7 +124,7 @@ def test_update_uses_blue_green_canary_with_alarm_rollback(aws):
 
 @pytest.fixture
 def local(home, tmp_path):
-    from lakeml.settings import load_settings
+    from lakeml.core.settings import load_settings
 
     settings = load_settings()
     model = train_model(settings.lake_dir / "models" / "v3")

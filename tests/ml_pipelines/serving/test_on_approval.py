@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lakeml.errors import LakemlError, UsageError
-from lakeml.settings import load_settings
+from lakeml.core.errors import LakemlError, UsageError
+from lakeml.core.settings import load_settings
 from ml_pipelines.registry import model_registry
 from ml_pipelines.serving import endpoint as endpoint_config
 from ml_pipelines.serving.on_approval import handle, rollback, serving_version, state_change_event

@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def main() -> int:
-    root = os.environ.get("LAKEML_OPT_ML", "/opt/ml")
+    root = os.environ.get("LAKEML_CONTAINER__OPT_ML", "/opt/ml")
     parser = argparse.ArgumentParser()
     parser.add_argument("--input", default=f"{root}/processing/input")
     parser.add_argument("--output", default=f"{root}/processing/output")
@@ -31,7 +31,7 @@ def main() -> int:
     if args.fail:
         print("something went wrong in the job", file=sys.stderr)
         return 3
-    assert args.input.startswith(os.environ["LAKEML_OPT_ML"]), "paths under /opt/ml must be mapped"
+    assert args.input.startswith(os.environ["LAKEML_CONTAINER__OPT_ML"]), "paths under /opt/ml must be mapped"
     out = Path(args.output)
     for item in Path(args.input).iterdir():
         shutil.copy2(item, out / item.name)

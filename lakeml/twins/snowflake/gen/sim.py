@@ -24,7 +24,7 @@ from datetime import date
 
 import numpy as np
 
-from lakeml.source.gen.rng import keyed_normal, keyed_uniform
+from lakeml.twins.snowflake.gen.rng import keyed_normal, keyed_uniform
 
 DAY_S = 86_400
 NEVER = 2**30  # CHURN_DAY of a customer who has not churned

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lakeml.settings import Settings
+from lakeml.core.settings import Settings
 
 if TYPE_CHECKING:
     from snowflake.connector import SnowflakeConnection
@@ -37,7 +37,7 @@ def connection_params(settings: Settings) -> dict[str, Any]:
     if src.host:
         params.update(host=src.host, port=src.port or 443, protocol=src.protocol)
     elif settings.env == "local":
-        from lakeml.source.server import ensure_running
+        from lakeml.twins.snowflake.server import ensure_running
 
         info = ensure_running(settings)
         params.update(host=info.host, port=info.port, protocol="http")

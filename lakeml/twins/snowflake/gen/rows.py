@@ -13,9 +13,9 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
-from lakeml.source import schema
-from lakeml.source.gen.rng import stream
-from lakeml.source.gen.sim import DAY_S, NEVER, Events, Traits, order_state, ticket_state
+from ingestion import schema
+from lakeml.twins.snowflake.gen.rng import stream
+from lakeml.twins.snowflake.gen.sim import DAY_S, NEVER, Events, Traits, order_state, ticket_state
 
 FIRST_NAMES = np.array(
     [

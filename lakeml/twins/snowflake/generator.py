@@ -22,12 +22,20 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from lakeml.errors import UsageError
-from lakeml.source import schema
-from lakeml.source.gen import bad, rows
-from lakeml.source.gen.rng import stream
-from lakeml.source.gen.sim import DAY_S, NEVER, Traits, draw_traits, order_state, simulate, ticket_state
-from lakeml.source.gen.sql import META, RAW, Sql, session
+from ingestion import schema
+from lakeml.core.errors import UsageError
+from lakeml.twins.snowflake.gen import bad, rows
+from lakeml.twins.snowflake.gen.rng import stream
+from lakeml.twins.snowflake.gen.sim import (
+    DAY_S,
+    NEVER,
+    Traits,
+    draw_traits,
+    order_state,
+    simulate,
+    ticket_state,
+)
+from lakeml.twins.snowflake.gen.sql import META, RAW, Sql, session
 
 ProgressFn = Callable[[str, int, int], None]
 

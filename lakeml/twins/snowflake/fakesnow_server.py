@@ -2,7 +2,7 @@
 
 fakesnow's own `-s` server keeps data in memory (its `-d` flag only applies to patch mode), so a restart
 would lose the source. This launcher gives the server's shared instance a `db_path` under LAKEML_HOME.
-Run as `python -m lakeml.source.fakesnow_server --db-path DIR --port P`.
+Run as `python -m lakeml.twins.snowflake.fakesnow_server --db-path DIR --port P`.
 """
 
 from __future__ import annotations

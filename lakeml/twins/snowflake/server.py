@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from lakeml.errors import LakemlError
-from lakeml.settings import Settings
+from lakeml.core.errors import LakemlError
+from lakeml.core.settings import Settings
 
 STARTUP_TIMEOUT_S = 30.0
 HEALTH_WAIT_S = 30.0  # how long a live but busy server may take to answer before we give up
@@ -68,7 +68,7 @@ def _is_our_process(pid: int) -> bool:
         except OSError:
             return False
         return True  # no /proc (macOS): trust the pid
-    return b"lakeml.source.fakesnow_server" in cmdline
+    return b"lakeml.twins.snowflake.fakesnow_server" in cmdline
 
 
 def _answers(host: str, port: int) -> bool:
@@ -136,7 +136,7 @@ def ensure_running(settings: Settings) -> ServerInfo:
             [
                 sys.executable,
                 "-m",
-                "lakeml.source.fakesnow_server",
+                "lakeml.twins.snowflake.fakesnow_server",
                 "--db-path",
                 str(settings.source_dir),
                 "--host",

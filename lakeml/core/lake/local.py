@@ -1,0 +1,57 @@
+"""Local adapter of the lake's storage port: a folder, with the S3 buckets the pipeline names mapped to it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pyarrow.fs as pafs
+
+from lakeml.core.lake.port import join
+
+# The bucket name the SageMaker pipeline definition uses when no real bucket is configured.
+PLACEHOLDER_BUCKET = "lakeml-lake"
+
+
+@dataclass(frozen=True)
+class LocalLake:
+    folder: Path
+    buckets: frozenset[str] = field(default_factory=lambda: frozenset({PLACEHOLDER_BUCKET}))
+
+    @classmethod
+    def create(cls, folder: Path, buckets: Iterable[str | None] = ()) -> LocalLake:
+        folder.mkdir(parents=True, exist_ok=True)
+        return cls(folder, frozenset({PLACEHOLDER_BUCKET, *(b for b in buckets if b)}))
+
+    @property
+    def fs(self) -> pafs.FileSystem:
+        return pafs.LocalFileSystem()
+
+    @property
+    def root(self) -> str:
+        return str(self.folder)
+
+    @property
+    def uri(self) -> str:
+        return self.folder.as_uri()
+
+    def path(self, *parts: str) -> str:
+        return join(self.root, parts)
+
+    def uri_of(self, *parts: str) -> str:
+        return join(self.uri, parts)
+
+    def resolve(self, uri: str) -> str:
+        parsed = urlparse(uri)
+        if parsed.scheme == "s3" and parsed.netloc in self.buckets:
+            return self.path(parsed.path.lstrip("/"))
+        if parsed.scheme == "file":
+            return parsed.path
+        if parsed.scheme == "" and Path(uri).is_absolute():
+            return uri
+        raise ValueError(
+            f"{uri!r} is not in the local lake ({self.folder}); locally s3://{{{', '.join(sorted(self.buckets))}}}/ "
+            "URIs map to the lake folder"
+        )

@@ -1,0 +1,53 @@
+"""The lake's storage port: where the medallion layers live, as a `pyarrow.fs` filesystem and a root.
+
+Paths inside the lake are relative (`bronze/ORDERS/...`); `path()` roots them for `fs`, `uri_of()` for
+engines that take URIs (Spark, DuckDB, SageMaker). `resolve()` turns a URI someone else wrote (a
+SageMaker job's output, a model artefact) back into a path of `fs`, so readers never branch on where the
+lake is. The local adapter is a folder (`local.py`), the AWS adapter an S3 bucket (`s3.py`); both pass
+`tests/contract/test_lake_storage.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import pyarrow.fs as pafs
+
+BRONZE = "bronze"
+SILVER = "silver"
+GOLD = "gold"
+QUARANTINE = "quarantine"
+
+
+class LakeStorage(Protocol):
+    """A lake root in a filesystem."""
+
+    @property
+    def fs(self) -> pafs.FileSystem: ...
+
+    @property
+    def root(self) -> str:
+        """Path of the lake root inside `fs` (a directory, or the bucket on S3)."""
+        ...
+
+    @property
+    def uri(self) -> str:
+        """The same root as a URI (file:///… or s3://bucket)."""
+        ...
+
+    def path(self, *parts: str) -> str:
+        """`parts` under the root, as a path of `fs`."""
+        ...
+
+    def uri_of(self, *parts: str) -> str:
+        """`parts` under the root, as a URI."""
+        ...
+
+    def resolve(self, uri: str) -> str:
+        """A URI of this lake (or, locally, of the buckets mapped to it) as a path of `fs`; raises
+        ValueError naming the URI when it is not in this lake."""
+        ...
+
+
+def join(base: str, parts: tuple[str, ...]) -> str:
+    return "/".join([base.rstrip("/"), *(p.strip("/") for p in parts if p)])

@@ -1,0 +1,331 @@
+"""One typed settings object for every stage, from `lakeml.toml` and `LAKEML_*` environment variables.
+
+Precedence (highest first): constructor arguments, `LAKEML_*` env vars (nested with `__`, e.g.
+`LAKEML_SOURCE__PORT`), the TOML file (`LAKEML_CONFIG` or `./lakeml.toml`), defaults. Everything local
+lives under `home` so two different `LAKEML_HOME`s never share state.
+
+Every name lakeml reads is a field here: a `LAKEML_*` variable that is not one is refused with the
+closest valid name, so a typo or a name from an older release cannot silently fall back to a default.
+Nothing in this module decides between local and AWS: `lakeml.wiring` does, once.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from lakeml.core import environ
+from lakeml.core.errors import ConfigError
+
+CONFIG_ENV = "LAKEML_CONFIG"
+DEFAULT_CONFIG_FILE = "lakeml.toml"
+ENV_PREFIX = "LAKEML_"
+# Variables of the test harness, never read by lakeml itself.
+TEST_PREFIX = "LAKEML_TEST_"
+# Names earlier releases read from the environment directly, and what replaced them.
+RENAMED = {
+    "LAKEML_SAGEMAKER_ROLE_ARN": "LAKEML_AWS__SAGEMAKER_ROLE_ARN",
+    "LAKEML_IMAGE_URI": "LAKEML_AWS__IMAGE_URI",
+    "LAKEML_AWS_ACCOUNT_ID": "LAKEML_AWS__ACCOUNT_ID",
+    "LAKEML_DEPLOY_FUNCTION_ARN": "LAKEML_AWS__DEPLOY_FUNCTION_ARN",
+    "LAKEML_GLUE_ROLE_ARN": "LAKEML_AWS__GLUE_ROLE_ARN",
+    "LAKEML_DBT_TARGET": "LAKEML_TRANSFORM__TARGET",
+    "LAKEML_DBT_THREADS": "LAKEML_TRANSFORM__THREADS",
+    "LAKEML_SPARK_CORES": "LAKEML_TRANSFORM__SPARK_CORES",
+    "LAKEML_SPARK_DRIVER_MEMORY": "LAKEML_TRANSFORM__SPARK_DRIVER_MEMORY",
+    "LAKEML_SPARK_SHUFFLE_PARTITIONS": "LAKEML_TRANSFORM__SPARK_SHUFFLE_PARTITIONS",
+    "LAKEML_SPARK_JIT_OPTIONS": "LAKEML_TRANSFORM__SPARK_JIT_OPTIONS",
+    "LAKEML_GLUE_WORKERS": "LAKEML_TRANSFORM__GLUE_WORKERS",
+    "LAKEML_GLUE_WORKER_TYPE": "LAKEML_TRANSFORM__GLUE_WORKER_TYPE",
+    "LAKEML_INGEST_SOURCES": "LAKEML_INGEST__SOURCES",
+    "LAKEML_FAULT_AT": "LAKEML_INGEST__FAULT_AT",
+    "LAKEML_OPT_ML": "LAKEML_CONTAINER__OPT_ML",
+    "LAKEML_GIT_SHA": "LAKEML_CONTAINER__GIT_SHA",
+    "LAKEML_MODEL_VERSION": "LAKEML_CONTAINER__MODEL_VERSION",
+}
+
+_ROLE_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$"
+_ACCOUNT = r"^\d{12}$"
+
+
+class SourceSettings(BaseModel):
+    """Where the Snowflake source is. Locally `host`/`port` stay unset and the local twin's are used."""
+
+    account: str = Field("lakeml_local", description="Snowflake account identifier")
+    user: str = Field("lakeml", description="Snowflake user ingestion connects as")
+    password: SecretStr | None = Field(SecretStr("lakeml-local"), description="password (local twin)")
+    private_key_path: Path | None = Field(None, description="unencrypted PEM key for key-pair auth")
+    database: str = Field("RETAIL", description="database holding RAW and EXTRACT")
+    schema_name: str = Field("RAW", alias="schema", description="default schema of the connection")
+    warehouse: str | None = Field(None, description="Snowflake warehouse")
+    role: str | None = Field(None, description="Snowflake role")
+    host: str | None = Field(None, description="explicit host (emulators); unset: Snowflake's own")
+    port: int | None = Field(None, ge=1, le=65535, description="explicit port, with host")
+    protocol: Literal["http", "https"] = Field("https", description="with host: http for emulators")
+    secret_id: str | None = Field(
+        None, description="aws: Secrets Manager secret (name or ARN) with the Snowflake credentials"
+    )
+
+    model_config = {"populate_by_name": True, "extra": "forbid"}
+
+
+class AwsSettings(BaseModel):
+    """Names and ARNs of the AWS resources the AWS adapters use: `terraform output lakeml` prints them."""
+
+    region: str = Field(
+        "eu-west-1", pattern=r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$", description="AWS region"
+    )
+    account_id: str | None = Field(None, pattern=_ACCOUNT, description="12-digit account id of the estate")
+    endpoint_url: str | None = Field(
+        None, pattern=r"^https?://", description="one endpoint for every AWS service: emulators (moto) only"
+    )
+    lake_bucket: str | None = Field(
+        None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", description="S3 bucket of the lake"
+    )
+    watermark_table: str = Field(
+        "lakeml-watermarks", pattern=r"^[A-Za-z0-9_.-]{3,255}$", description="DynamoDB table of ingestion watermarks"
+    )
+    sagemaker_role_arn: str | None = Field(
+        None, pattern=_ROLE_ARN, description="SageMaker execution role (pipeline, jobs, endpoints, features)"
+    )
+    glue_role_arn: str | None = Field(None, pattern=_ROLE_ARN, description="role dbt-glue sessions run as")
+    image_uri: str | None = Field(
+        None,
+        pattern=r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[\w./-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$",
+        description="ECR URI of the lakeml image (processing, training, serving)",
+    )
+    deploy_function_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+(:[\w$-]+)?$",
+        description="Lambda the pipeline's DeployStaging step invokes",
+    )
+    state_machine_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]+$",
+        description="Step Functions state machine of the daily flow (`lakeml run` starts it on aws)",
+    )
+    warning_topic_arn: str | None = Field(
+        None, pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$", description="SNS topic for warnings"
+    )
+    critical_topic_arn: str | None = Field(
+        None, pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$", description="SNS topic for failures"
+    )
+
+    model_config = {"extra": "forbid"}
+
+
+class IngestSettings(BaseModel):
+    """Ingestion's knobs that are not per table (those live in the sources file)."""
+
+    sources: Path | None = Field(None, description="sources file; unset: the packaged ingestion/sources.yml")
+    fault_at: str | None = Field(
+        None,
+        description="test only: crash ingestion at a write boundary, '<boundary>:<n>' (docs/ingestion.md)",
+    )
+
+    model_config = {"extra": "forbid"}
+
+
+class TransformSettings(BaseModel):
+    """dbt: which target, and the engine's size. Exported to dbt's profile as these same variables."""
+
+    target: Literal["local", "glue"] | None = Field(
+        None, description="dbt target for bronze->gold; unset: local Spark locally, glue on aws"
+    )
+    threads: int = Field(2, ge=1, le=64, description="dbt threads on local Spark")
+    spark_cores: int = Field(2, ge=1, le=256, description="local[N] cores of the local Spark")
+    spark_driver_memory: str = Field("2g", pattern=r"^\d+[kmgt]$", description="local Spark driver memory")
+    spark_shuffle_partitions: int = Field(4, ge=1, description="spark.sql.shuffle.partitions locally")
+    spark_jit_options: str = Field(
+        "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=256m",
+        description="JVM JIT flags of the local Spark ('' brings back the C2 compiler)",
+    )
+    glue_workers: int = Field(2, ge=2, description="workers of a Glue interactive session")
+    glue_worker_type: str = Field("G.1X", pattern=r"^(G\.\d+X|Z\.2X)$", description="Glue worker type")
+
+    model_config = {"extra": "forbid"}
+
+
+class ContainerSettings(BaseModel):
+    """What the one image knows about itself: set in the Dockerfile, or by the local runner per job."""
+
+    opt_ml: Path = Field(Path("/opt/ml"), description="SageMaker's container root (the local runner maps it)")
+    git_sha: str | None = Field(None, description="commit the image was built from (baked in at build)")
+    model_version: str | None = Field(None, description="model version label an endpoint container serves")
+
+    model_config = {"extra": "forbid"}
+
+
+class Settings(BaseSettings):
+    """Effective configuration. Build it with `load_settings()`, which turns bad values into clear errors."""
+
+    env: Literal["local", "aws"] = Field("local", description="which adapters: local twins or AWS")
+    home: Path = Field(Path(".lakeml"), description="root of all local state")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
+    source: SourceSettings = Field(default_factory=SourceSettings)  # type: ignore[arg-type]
+    aws: AwsSettings = Field(default_factory=AwsSettings)  # type: ignore[arg-type]
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
+    transform: TransformSettings = Field(default_factory=TransformSettings)  # type: ignore[arg-type]
+    container: ContainerSettings = Field(default_factory=ContainerSettings)  # type: ignore[arg-type]
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    @field_validator("home")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, config_file()))
+
+    # --- local state layout: every path lakeml writes locally is derived here ---
+    @cached_property
+    def lake_dir(self) -> Path:
+        """The lake folder of the local lake adapter."""
+        return self.home / "lake"
+
+    @property
+    def run_dir(self) -> Path:
+        """Pid files and server descriptors of local processes."""
+        return self.home / "run"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def source_dir(self) -> Path:
+        """DuckDB files of the local Snowflake twin."""
+        return self.home / "source"
+
+    @property
+    def state_db(self) -> Path:
+        """SQLite file of local adapters' state (watermarks, registry, …)."""
+        return self.home / "state.db"
+
+
+def config_file() -> Path:
+    return Path(environ.config_path_variable(CONFIG_ENV) or DEFAULT_CONFIG_FILE)
+
+
+# --- the reference: every key, its variable, type, default and meaning --------------------------------
+
+
+def _walk(model: type[BaseModel], prefix: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Any]]:
+    for name, info in model.model_fields.items():
+        key = info.alias if (info.alias and prefix) else name
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            yield from _walk(annotation, (*prefix, key))
+        else:
+            yield (*prefix, key), info
+
+
+def reference() -> list[dict[str, Any]]:
+    """One row per setting: dotted key, environment variable, type, default, description."""
+    rows = []
+    for path, info in _walk(Settings, ()):
+        default = None if info.default_factory is not None else info.default
+        if isinstance(default, SecretStr):
+            default = "**********"
+        rows.append(
+            {
+                "key": ".".join(path),
+                "env": ENV_PREFIX + "__".join(part.upper() for part in path),
+                "type": _type_name(info.annotation),
+                "default": str(default) if isinstance(default, Path) else default,
+                "description": info.description or "",
+            }
+        )
+    return rows
+
+
+def _type_name(annotation: Any) -> str:
+    text = getattr(annotation, "__name__", None) if isinstance(annotation, type) else None
+    return text or str(annotation).replace("typing.", "").replace("pathlib.", "")
+
+
+def environment_names() -> set[str]:
+    """Every LAKEML_* variable lakeml reads: one per setting, each section as a whole, and LAKEML_CONFIG."""
+    names = {row["env"] for row in reference()} | {CONFIG_ENV}
+    names |= {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    return names
+
+
+def _unknown_variables() -> list[str]:
+    known = environment_names()
+    problems = []
+    for name in sorted(environ.lakeml_variables()):
+        if name in known or name.startswith(TEST_PREFIX):
+            continue
+        if name in RENAMED:
+            problems.append(f"{name} was renamed {RENAMED[name]}; set that instead")
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+        hint = f"did you mean {close[0]}?" if close else "see `lakeml config show` for the settings"
+        problems.append(f"{name} is not a lakeml setting ({hint})")
+    return problems
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    key = ".".join(str(part) for part in error["loc"])
+    value = error.get("input")
+    env_name = ENV_PREFIX + "__".join(str(part).upper() for part in error["loc"])
+    shown = "'**********'" if "password" in key or "secret" in key else repr(value)
+    where = f"set {env_name} or '{key}' in {config_file()}"
+    if error["type"] == "extra_forbidden":
+        return f"unknown setting '{key}'; remove it ({where.split(' or ')[1]}). See `lakeml config show`."
+    if error["type"] == "literal_error":
+        accepted = error.get("ctx", {}).get("expected", "")
+        return f"{key}={shown} is not a valid value; use {accepted} ({where})"
+    if error["type"] == "string_pattern_mismatch":
+        return f"{key}={shown} is not well-formed (expected {error['ctx']['pattern']}) ({where})"
+    return f"{key}={shown}: {error['msg']} ({where})"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning validation errors into one ConfigError that names every bad key."""
+    path = config_file()
+    if environ.config_path_variable(CONFIG_ENV) and not path.is_file():
+        raise ConfigError(f"{CONFIG_ENV}={path} does not exist; point it at a lakeml.toml or unset it")
+    unknown = _unknown_variables()
+    if unknown:
+        raise ConfigError("; ".join(unknown))
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(e) for e in exc.errors())
+        raise ConfigError(f"invalid configuration: {problems}") from None
+    except (ValueError, OSError) as exc:  # e.g. malformed TOML
+        raise ConfigError(
+            f"cannot read {path}: {exc}; fix the file or point {CONFIG_ENV} elsewhere"
+        ) from None
+
+
+def masked(settings: Settings) -> dict[str, Any]:
+    """Settings as JSON-able data with secrets masked (SecretStr dumps as '**********')."""
+    return settings.model_dump(mode="json", by_alias=True)

@@ -1,0 +1,85 @@
+"""AWS adapters of every port (LAKEML_ENV=aws): S3, DynamoDB, Secrets Manager, Snowflake, Glue, SageMaker,
+SNS, Step Functions. Names and ARNs come from `settings.aws`; clients from `lakeml.core.aws.client`."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from lakeml.core.errors import ConfigError, UsageError
+from lakeml.core.lake.s3 import S3Lake
+from lakeml.core.settings import Settings
+
+
+class AwsAdapters:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def _client(self, service: str) -> Any:
+        from lakeml.core import aws
+
+        return aws.client(service, self.settings.aws.region, self.settings.aws.endpoint_url)
+
+    @cached_property
+    def lake(self) -> S3Lake:
+        bucket = self.settings.aws.lake_bucket
+        if not bucket:
+            raise ConfigError(
+                "aws.lake_bucket is not set; set LAKEML_AWS__LAKE_BUCKET or [aws] lake_bucket in lakeml.toml "
+                "(`terraform output lakeml` prints it)"
+            )
+        return S3Lake(bucket, self.settings.aws.region, self.settings.aws.endpoint_url)
+
+    @cached_property
+    def watermarks(self) -> Any:
+        from ingestion.aws_adapters import DynamoWatermarkStore
+
+        return DynamoWatermarkStore(
+            self.settings.aws.watermark_table,
+            region=self.settings.aws.region,
+            endpoint_url=self.settings.aws.endpoint_url,
+        )
+
+    @cached_property
+    def secrets(self) -> Any:
+        from ingestion.aws_adapters import SecretsManagerSecrets
+
+        return SecretsManagerSecrets(self.settings)
+
+    @cached_property
+    def source(self) -> Any:
+        raise NotImplementedError("source connector port: being moved (issue 11)")
+
+    @cached_property
+    def transform_target(self) -> Any:
+        raise NotImplementedError("transform target port: being moved (issue 11)")
+
+    @cached_property
+    def feature_store(self) -> Any:
+        raise NotImplementedError("feature store port: being split (issue 11)")
+
+    @cached_property
+    def registry(self) -> Any:
+        raise NotImplementedError("registry port: being split (issue 11)")
+
+    @cached_property
+    def deployer(self) -> Any:
+        raise NotImplementedError("deployer port: being split (issue 11)")
+
+    @cached_property
+    def pipelines(self) -> Any:
+        raise NotImplementedError("pipeline runner port: being built (issue 11)")
+
+    @cached_property
+    def notifier(self) -> Any:
+        raise NotImplementedError("notifications port: being built (issue 11)")
+
+    @cached_property
+    def orchestrator(self) -> Any:
+        raise NotImplementedError("orchestrator port: being built (issue 11)")
+
+    @property
+    def twin(self) -> Any:
+        raise UsageError(
+            "the local Snowflake twin exists only with LAKEML_ENV=local; on aws the source is Snowflake itself"
+        )

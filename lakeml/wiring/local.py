@@ -1,0 +1,72 @@
+"""Local twins of every port (LAKEML_ENV=local): folders, SQLite, fakesnow, local Spark, the local runner."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from lakeml.core.lake.local import LocalLake
+from lakeml.core.settings import Settings
+
+
+class LocalAdapters:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def lake(self) -> LocalLake:
+        return LocalLake.create(self.settings.lake_dir, [self.settings.aws.lake_bucket])
+
+    @cached_property
+    def watermarks(self) -> Any:
+        from ingestion.watermarks import SqliteWatermarkStore
+
+        return SqliteWatermarkStore(self.settings.state_db)
+
+    @cached_property
+    def secrets(self) -> Any:
+        from ingestion.secrets import SettingsSecrets
+
+        return SettingsSecrets(self.settings)
+
+    @cached_property
+    def source(self) -> Any:
+        raise NotImplementedError("source connector port: being moved (issue 11)")
+
+    @cached_property
+    def transform_target(self) -> Any:
+        raise NotImplementedError("transform target port: being moved (issue 11)")
+
+    @cached_property
+    def feature_store(self) -> Any:
+        from ml_pipelines.feature_store import LocalFeatureStore
+
+        return LocalFeatureStore(self.lake, self.settings.state_db)
+
+    @cached_property
+    def registry(self) -> Any:
+        from ml_pipelines.registry import SqliteModelRegistry
+
+        return SqliteModelRegistry(self.settings.state_db, region=self.settings.aws.region)
+
+    @cached_property
+    def deployer(self) -> Any:
+        from ml_pipelines.serving.deploy import LocalDeployer
+
+        return LocalDeployer(self.settings)
+
+    @cached_property
+    def pipelines(self) -> Any:
+        raise NotImplementedError("pipeline runner port: being built (issue 11)")
+
+    @cached_property
+    def notifier(self) -> Any:
+        raise NotImplementedError("notifications port: being built (issue 11)")
+
+    @cached_property
+    def orchestrator(self) -> Any:
+        raise NotImplementedError("orchestrator port: being built (issue 11)")
+
+    @cached_property
+    def twin(self) -> Any:
+        raise NotImplementedError("twin handle: being built (issue 11)")

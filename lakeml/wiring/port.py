@@ -1,0 +1,54 @@
+"""What the wiring hands the app layer: one object with a property per port.
+
+The types are only imported for type checking, so building `Adapters` imports no adapter until a port
+is used (the CLI starts in well under a second)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from lakeml.core.lake import LakeStorage
+    from lakeml.core.settings import Settings
+
+
+class Adapters(Protocol):
+    settings: Settings
+
+    @property
+    def lake(self) -> LakeStorage: ...
+
+    @property
+    def watermarks(self) -> Any: ...
+
+    @property
+    def secrets(self) -> Any: ...
+
+    @property
+    def source(self) -> Any: ...
+
+    @property
+    def transform_target(self) -> Any: ...
+
+    @property
+    def feature_store(self) -> Any: ...
+
+    @property
+    def registry(self) -> Any: ...
+
+    @property
+    def deployer(self) -> Any: ...
+
+    @property
+    def pipelines(self) -> Any: ...
+
+    @property
+    def notifier(self) -> Any: ...
+
+    @property
+    def orchestrator(self) -> Any: ...
+
+    @property
+    def twin(self) -> Any:
+        """The local Snowflake twin (start/stop/seed); on AWS there is none and this raises UsageError."""
+        ...
