@@ -38,6 +38,7 @@ lint: setup ## ruff + mypy on the packages
 	.venv/bin/ruff check lakeml ingestion ml_pipelines tests bench
 	.venv/bin/ruff format --check lakeml ingestion ml_pipelines tests bench
 	.venv/bin/mypy
+	.venv/bin/lint-imports
 
 bench: setup ## Benchmarks (long): tables on stdout, JSON in bench/results/
 	$(PY) -m bench

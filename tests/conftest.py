@@ -14,6 +14,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 REQUIRED_TOOLS_ENV = "LAKEML_TEST_REQUIRE_TOOLS"
+# Rich reads the width once, when the CLI's consoles are built: wide enough that messages never wrap.
+os.environ["COLUMNS"] = "200"
 
 
 def missing_tool(tool: str, reason: str) -> NoReturn:
@@ -59,11 +61,10 @@ def stop_local_servers(home_path: Path) -> None:
 
 
 class CliResult:
-    def __init__(self, proc: subprocess.CompletedProcess[str]) -> None:
-        self.proc = proc
-        self.code = proc.returncode
-        self.stdout = proc.stdout
-        self.stderr = proc.stderr
+    def __init__(self, code: int, stdout: str, stderr: str) -> None:
+        self.code = code
+        self.stdout = stdout
+        self.stderr = stderr
 
     @property
     def json(self) -> Any:
@@ -73,20 +74,62 @@ class CliResult:
         return f"exit {self.code}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
 
 
-@pytest.fixture
-def lakeml(home: Path):
-    """Run the real `lakeml` command line in a subprocess with this test's LAKEML_HOME."""
+# Commands that need a process of their own: Spark serves one LAKEML_HOME per process (transform, docs,
+# run), and `serve` blocks. Everything else runs in the test's process, through the same Typer app.
+OWN_PROCESS_COMMANDS = {"transform", "docs", "run", "serve"}
+# Environment variables that make the command kill its own process (the crash sweep's fault points).
+KILLS_ITS_PROCESS = ("LAKEML_INGEST__FAULT_AT",)
 
-    def run(*args: str, env: dict[str, str] | None = None, timeout: float = 600) -> CliResult:
+
+def _command(args: tuple[str, ...]) -> str | None:
+    return next((a for a in args if not a.startswith("-")), None)
+
+
+def run_cli(
+    args: tuple[str, ...], env: dict[str, str], *, timeout: float = 600, subprocess_: bool | None = None
+) -> CliResult:
+    """`lakeml ARGS` with `env` added to this process's environment.
+
+    In-process (Typer's CliRunner: stdout and stderr apart, exit code as the shell would see it) unless
+    the command needs its own process; `subprocess_=True` forces a real `python -m lakeml.cli.main`."""
+    own = (
+        subprocess_
+        if subprocess_ is not None
+        else (_command(args) in OWN_PROCESS_COMMANDS or any(name in env for name in KILLS_ITS_PROCESS))
+    )
+    if own:
         proc = subprocess.run(
             [sys.executable, "-m", "lakeml.cli.main", *args],
             capture_output=True,
             text=True,
             timeout=timeout,
             cwd=REPO,
-            env={**os.environ, "LAKEML_HOME": str(home), "COLUMNS": "200", **(env or {})},
+            env={**os.environ, "COLUMNS": "200", **env},
         )
-        return CliResult(proc)
+        return CliResult(proc.returncode, proc.stdout, proc.stderr)
+    from typer.testing import CliRunner
+
+    from lakeml.cli.main import app
+
+    result = CliRunner().invoke(app, list(args), env={"COLUMNS": "200", **env}, catch_exceptions=True)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        import traceback
+
+        stderr += "".join(traceback.format_exception(result.exception))
+    return CliResult(result.exit_code, result.stdout, stderr)
+
+
+@pytest.fixture
+def lakeml(home: Path):
+    """Run the real `lakeml` command line with this test's LAKEML_HOME (in-process where it can be)."""
+
+    def run(
+        *args: str, env: dict[str, str] | None = None, timeout: float = 600, subprocess: bool | None = None
+    ) -> CliResult:
+        return run_cli(
+            args, {"LAKEML_HOME": str(home), **(env or {})}, timeout=timeout, subprocess_=subprocess
+        )
 
     return run
 

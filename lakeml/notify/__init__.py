@@ -1,0 +1,1 @@
+"""Notifications port: a local sink, or SNS topics (warning / critical)."""
