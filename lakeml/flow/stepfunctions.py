@@ -116,6 +116,7 @@ class StepFunctionsOrchestrator:
         on_stage: StageCallback | None,
     ) -> None:
         kind = event["type"]
+        details: dict[str, Any]
         if kind.endswith("StateEntered"):
             details = event["stateEnteredEventDetails"]
             entered[details["name"]] = event["timestamp"]
