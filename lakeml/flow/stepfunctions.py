@@ -136,7 +136,7 @@ class StepFunctionsOrchestrator:
             if on_stage:
                 on_stage(outcome)
         elif kind in ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
-            details = next((v for k, v in event.items() if k.endswith("EventDetails")), None) or {}
+            details = next((v for k, v in event.items() if k.endswith("EventDetails")), {}) or {}
             failed = next((n for n in reversed(entered) if not result.stage(n)), None)
             result.failed_stage = failed
             cause = details.get("cause") or ""
