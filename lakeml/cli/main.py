@@ -7,6 +7,7 @@ import typer
 from lakeml.cli import config as config_cli
 from lakeml.cli import ingest as ingest_cli
 from lakeml.cli import models as models_cli
+from lakeml.cli import notifications as notifications_cli
 from lakeml.cli import pipeline as pipeline_cli
 from lakeml.cli import run as run_cli
 from lakeml.cli import score as score_cli
@@ -47,6 +48,9 @@ app.command("serve", help="Serve the approved model locally (SageMaker's /ping +
 score_cli.register(app)
 app.command("transform", help="dbt build: bronze -> silver -> gold, tests as gates.")(transform_cli.transform)
 app.command("docs", help="Generate and serve the dbt docs site on 127.0.0.1.")(transform_cli.docs)
+app.command("notifications", help="Recent notifications: flow failures, warnings, finished runs.")(
+    notifications_cli.notifications
+)
 app.command("run", help="Run every stage end to end: source -> ingest -> transform -> ML.")(run_cli.run)
 
 if __name__ == "__main__":
