@@ -18,24 +18,24 @@ from lakeml.core.errors import UsageError
 from lakeml.core.settings import Settings, load_settings
 
 
-def summary(record: dict[str, Any]) -> dict[str, Any]:
+def summary(record: Any, folder: Path | None = None) -> dict[str, Any]:
     """The `--json` document of one execution."""
     return {
-        "execution_id": record["execution_id"],
-        "status": record["status"],
+        "execution_id": record.execution_id,
+        "status": record.status,
         "steps": [
             {
-                "name": s["name"],
-                "type": s["type"],
-                "status": s["status"],
-                "seconds": s["seconds"],
-                **({"cache_hit": True} if s.get("cache_hit") else {}),
+                "name": s.name,
+                "type": s.type,
+                "status": s.status,
+                "seconds": s.seconds,
+                **({"cache_hit": True} if s.cache_hit else {}),
             }
-            for s in record["steps"]
+            for s in record.steps
         ],
-        "registered": record.get("registered"),
-        "failure_reason": record.get("failure_reason"),
-        "graph": str(Path(record["folder"]) / "graph.html") if record.get("folder") else None,
+        "registered": record.registered.model_dump() if record.registered else None,
+        "failure_reason": record.failure_reason,
+        "graph": str(folder / "graph.html") if folder else None,
     }
 
 
@@ -76,24 +76,23 @@ def run_local(
         else "lakeml-churn-training",
     )
 
-    def on_event(kind: str, step: dict[str, Any]) -> None:
+    def on_event(kind: str, step: Any) -> None:
         if quiet:
             return
         if kind == "started":
-            err_console.print(f"[blue]▶[/] {step['name']} ({step['type']})", highlight=False)
+            err_console.print(f"[blue]▶[/] {step.name} ({step.type})", highlight=False)
         else:
-            colour = "green" if step["status"] == "Succeeded" else "red"
-            extra = " (cache hit)" if step.get("cache_hit") else ""
+            colour = "green" if step.status == "Succeeded" else "red"
+            extra = " (cache hit)" if step.cache_hit else ""
             err_console.print(
-                f"[{colour}]■[/] {step['name']}: {step['status']} in {step['seconds']:.1f} s{extra}",
+                f"[{colour}]■[/] {step.name}: {step.status} in {step.seconds:.1f} s{extra}",
                 highlight=False,
             )
 
     record = runner.run(overrides, on_event=on_event)
-    folder = runner.store.folder(record["execution_id"])
+    folder = runner.store.folder(record.execution_id)
     write(record, folder / "graph.html")
-    record["folder"] = str(folder)
-    return record
+    return summary(record, folder)
 
 
 def _render_execution(doc: dict[str, Any]) -> None:
@@ -137,7 +136,7 @@ def register(app: typer.Typer) -> None:
         record = run_local(
             settings, load_definition(settings, definition, batch), parse_params(param), want_json(as_json)
         )
-        emit(summary(record), as_json, _render_execution)
+        emit(record, as_json, _render_execution)
         if record["status"] != "Succeeded":
             raise typer.Exit(1)
 
@@ -151,12 +150,12 @@ def register(app: typer.Typer) -> None:
         store = ExecutionStore(RunnerConfig.from_settings(load_settings()).pipelines_dir)
         rows = [
             {
-                "execution_id": r["execution_id"],
-                "status": r["status"],
-                "started_at": r["started_at"],
-                "ended_at": r.get("ended_at"),
-                "failure_reason": r.get("failure_reason"),
-                "registered": r.get("registered"),
+                "execution_id": r.execution_id,
+                "status": r.status,
+                "started_at": r.started_at,
+                "ended_at": r.ended_at,
+                "failure_reason": r.failure_reason,
+                "registered": r.registered.model_dump() if r.registered else None,
             }
             for r in store.list()
         ]
@@ -184,14 +183,14 @@ def register(app: typer.Typer) -> None:
         from ml_pipelines.runner.records import ExecutionStore
 
         record = ExecutionStore(RunnerConfig.from_settings(load_settings()).pipelines_dir).get(execution)
-        entry = next((s for s in record["steps"] if s["name"] == step), None)
+        entry = record.step(step)
         if entry is None:
-            names = ", ".join(s["name"] for s in record["steps"])
+            names = ", ".join(s.name for s in record.steps)
             raise UsageError(f"execution {execution} has no step {step!r}; its steps: {names}")
         paths = (
-            [entry["log"]]
-            if entry.get("log")
-            else sorted(str(p) for p in Path(entry.get("job_dir", "/nonexistent")).glob("*/logs/output.log"))
+            [entry.log]
+            if entry.log
+            else sorted(str(p) for p in Path(entry.job_dir or "/nonexistent").glob("*/logs/output.log"))
         )
         text = "\n".join(Path(p).read_text() for p in paths if Path(p).is_file())
         document = {
@@ -199,7 +198,7 @@ def register(app: typer.Typer) -> None:
             "step": step,
             "logs": paths,
             "text": text,
-            "failure_reason": entry.get("failure_reason"),
+            "failure_reason": entry.failure_reason,
         }
         emit(
             document,
@@ -223,9 +222,9 @@ def register(app: typer.Typer) -> None:
 
         store = ExecutionStore(RunnerConfig.from_settings(load_settings()).pipelines_dir)
         record = store.get(execution)
-        path = write(record, output or store.folder(record["execution_id"]) / "graph.html")
+        path = write(record, output or store.folder(record.execution_id) / "graph.html")
         emit(
-            {"execution_id": record["execution_id"], "status": record["status"], "path": str(path)},
+            {"execution_id": record.execution_id, "status": record.status, "path": str(path)},
             as_json,
             lambda doc: out_console.print(f"wrote {doc['path']} (open it in a browser)"),
         )

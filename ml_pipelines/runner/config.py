@@ -12,14 +12,15 @@ from urllib.parse import urlparse
 from lakeml.core.settings import Settings
 from ml_pipelines.runner.errors import DefinitionError
 
-# What the one image runs for SageMaker's implicit commands (training images are started as `train`).
+# What the one image runs for SageMaker's implicit commands (training images are started as `train`);
+# the Dockerfile writes the same commands to /usr/local/bin.
 IMAGE_COMMANDS: dict[str, list[str]] = {
-    "train": ["-m", "ml_pipelines.steps.train"],
+    "train": ["-m", "lakeml.jobs.train"],
     "serve": ["-m", "ml_pipelines.serving.server"],
 }
 # Lambda function name (last part of the ARN, prefix match) -> "module:function".
 LAMBDA_HANDLERS: dict[str, str] = {
-    "lakeml-deploy": "ml_pipelines.steps.deploy:handler",
+    "lakeml-deploy": "lakeml.handlers.deploy_staging:handler",
 }
 
 

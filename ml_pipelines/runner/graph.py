@@ -8,9 +8,9 @@ SVG: no network, no external assets, opens from disk.
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
-from typing import Any
+
+from ml_pipelines.runner.record import ExecutionRecord
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -67,7 +67,7 @@ PAGE = """<!doctype html>
     const metrics = Object.entries(s.metrics || {}).map(([k, v]) => `${k}=${typeof v === 'number' ? v.toFixed(4) : v}`).join(', ');
     const detail = s.failure_reason || (s.cache_hit ? 'cache hit (from ' + s.cached_from + ')' : '') ||
       (s.registered ? `registered ${s.registered.group} v${s.registered.version} (${s.registered.status})` : '') ||
-      (s.outcome !== undefined ? 'outcome: ' + s.outcome : '');
+      (s.outcome != null ? 'outcome: ' + s.outcome : '');
     [n, ex.types[n], s.status, s.seconds != null ? s.seconds.toFixed(2) : '', metrics, detail].forEach((v, i) => {
       const td = document.createElement('td'); td.textContent = v; if (i === 2) td.className = 'status-' + s.status; tr.appendChild(td); });
     body.appendChild(tr); });
@@ -77,13 +77,13 @@ PAGE = """<!doctype html>
 """
 
 
-def render(execution: dict[str, Any]) -> str:
-    data = json.dumps(execution, default=str).replace("</", "<\\/")  # never close the script tag early
-    title = html.escape(f"{execution.get('pipeline', '')} {execution.get('execution_id', '')}")
+def render(execution: ExecutionRecord) -> str:
+    data = execution.model_dump_json().replace("</", "<\\/")  # never close the script tag early
+    title = html.escape(f"{execution.pipeline} {execution.execution_id}")
     return PAGE.replace("__TITLE__", title).replace("__DATA__", data)
 
 
-def write(execution: dict[str, Any], path: Path) -> Path:
+def write(execution: ExecutionRecord, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(execution))
     return path

@@ -24,10 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lakeml.core import environ
 from ml_pipelines.runner.config import RunnerConfig
 from ml_pipelines.runner.errors import DefinitionError
 
 OPT_ML = "/opt/ml"
+OPT_ML_SETTING = "LAKEML_CONTAINER__OPT_ML"  # settings.container.opt_ml of the job's process
 
 
 class JobError(Exception):
@@ -162,9 +164,14 @@ def _classify(code: int) -> str:
 
 
 def _base_env(opt_ml: Path, extra: dict[str, str]) -> dict[str, str]:
-    env = {**os.environ, "LAKEML_CONTAINER__OPT_ML": str(opt_ml), "PYTHONUNBUFFERED": "1"}
-    env.update({k: _rewrite(str(v), opt_ml) for k, v in extra.items()})
-    return env
+    """This process's environment, with the container root mapped and the job's own variables added."""
+    return environ.child(
+        {
+            OPT_ML_SETTING: str(opt_ml),
+            "PYTHONUNBUFFERED": "1",
+            **{k: _rewrite(str(v), opt_ml) for k, v in extra.items()},
+        }
+    )
 
 
 def run_processing(

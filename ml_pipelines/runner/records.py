@@ -3,17 +3,13 @@ step (so a crash leaves a readable record), and each job's log beside it."""
 
 from __future__ import annotations
 
-import json
 import os
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from lakeml.core.errors import UsageError
+from ml_pipelines.runner.record import ExecutionRecord
 
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+RECORD = "execution.json"
 
 
 class ExecutionStore:
@@ -23,28 +19,28 @@ class ExecutionStore:
     def folder(self, execution_id: str) -> Path:
         return self.root / execution_id
 
-    def save(self, record: dict[str, Any]) -> None:
-        folder = self.folder(record["execution_id"])
+    def save(self, record: ExecutionRecord) -> None:
+        folder = self.folder(record.execution_id)
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / "execution.json.tmp"
-        tmp.write_text(json.dumps(record, indent=2, default=str))
-        os.replace(tmp, folder / "execution.json")
+        tmp = folder / f"{RECORD}.tmp"
+        tmp.write_text(record.model_dump_json(indent=2))
+        os.replace(tmp, folder / RECORD)
 
-    def get(self, execution_id: str | None = None) -> dict[str, Any]:
+    def get(self, execution_id: str | None = None) -> ExecutionRecord:
         """One execution (the latest when no id is given)."""
         if execution_id is None:
             executions = self.list()
             if not executions:
-                raise UsageError("no local pipeline executions yet; run `lakeml pipeline run --local` first")
+                raise UsageError("no local pipeline executions yet; run `lakeml pipeline run` first")
             return executions[0]
-        path = self.folder(execution_id) / "execution.json"
+        path = self.folder(execution_id) / RECORD
         if not path.is_file():
             raise UsageError(f"no execution {execution_id!r}; list them with `lakeml pipeline executions`")
-        return dict(json.loads(path.read_text()))
+        return ExecutionRecord.model_validate_json(path.read_text())
 
-    def list(self) -> list[dict[str, Any]]:
+    def list(self) -> list[ExecutionRecord]:
         """Every execution, newest first."""
         if not self.root.is_dir():
             return []
-        found = [json.loads(p.read_text()) for p in self.root.glob("*/execution.json")]
-        return sorted(found, key=lambda r: r.get("started_at", ""), reverse=True)
+        found = [ExecutionRecord.model_validate_json(p.read_text()) for p in self.root.glob(f"*/{RECORD}")]
+        return sorted(found, key=lambda r: r.started_at, reverse=True)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from lakeml.core.settings import load_settings
+from ml_pipelines.runner.record import ExecutionRecord
 
 PY = ["python3", "-m"]
 JOBS = "tests.ml_pipelines.runner.jobs"
@@ -171,7 +172,7 @@ def run(settings, lake_input):
     from ml_pipelines.runner.definition import load
     from ml_pipelines.runner.engine import LocalRunner
 
-    def _run(raw: dict[str, Any], **overrides: str) -> dict[str, Any]:
+    def _run(raw: dict[str, Any], **overrides: str) -> ExecutionRecord:
         return LocalRunner(settings, load(copy.deepcopy(raw))).run(overrides)
 
     return _run

@@ -55,16 +55,16 @@ def gated(score: float) -> dict:
 
 def test_processing_then_condition_then_training_succeeds_and_records_every_step(run, settings):
     record = run(gated(0.9))
-    assert record["status"] == "Succeeded", record["failure_reason"]
-    assert [s["name"] for s in record["steps"]] == ["Prep", "Gate", "Train"]
-    assert record["not_executed"] == ["Stop"]
-    train = record["steps"][2]
-    assert train["metrics"]["validation:objective"] == pytest.approx(1.0 - 0.5 / 3, abs=1e-6)
+    assert record.status == "Succeeded", record.failure_reason
+    assert [s.name for s in record.steps] == ["Prep", "Gate", "Train"]
+    assert record.not_executed == ["Stop"]
+    train = record.steps[2]
+    assert train.metrics["validation:objective"] == pytest.approx(1.0 - 0.5 / 3, abs=1e-6)
     model = (
         settings.lake_dir
         / "pipelines"
         / "models"
-        / f"Train-{record['execution_id']}"
+        / f"Train-{record.execution_id}"
         / "output"
         / "model.tar.gz"
     )
@@ -75,20 +75,20 @@ def test_processing_then_condition_then_training_succeeds_and_records_every_step
         "part-2.csv",
     ]
     saved = json.loads(
-        (settings.home / "pipelines" / "executions" / record["execution_id"] / "execution.json").read_text()
+        (settings.home / "pipelines" / "executions" / record.execution_id / "execution.json").read_text()
     )
     assert saved["status"] == "Succeeded"
 
 
 def test_failing_gate_ends_in_the_fail_step_with_its_message(run):
     record = run(gated(0.5))
-    assert record["status"] == "Failed"
-    assert record["failure_reason"] == "AUC gate failed: score below 0.8"
-    assert [s["name"] for s in record["steps"]] == ["Prep", "Gate", "Stop"]
+    assert record.status == "Failed"
+    assert record.failure_reason == "AUC gate failed: score below 0.8"
+    assert [s.name for s in record.steps] == ["Prep", "Gate", "Stop"]
 
 
 def test_parameter_override_changes_the_branch(run):
-    assert run(gated(0.5), Threshold="0.4")["status"] == "Succeeded"
+    assert run(gated(0.5), Threshold="0.4").status == "Succeeded"
 
 
 def test_parameter_override_of_the_wrong_type_fails_before_any_step(run, settings):
@@ -152,10 +152,10 @@ def test_cycle_is_reported_with_its_path():
 
 def test_failing_step_stops_the_execution_with_its_output_in_the_reason(run):
     record = run(definition(processing("Prep", "--fail"), training("Train", GET_OUTPUT, {})))
-    assert record["status"] == "Failed"
-    assert "step 'Prep' failed: exit code 3" in record["failure_reason"]
-    assert "something went wrong in the job" in record["failure_reason"]
-    assert [s["name"] for s in record["steps"]] == ["Prep"]
+    assert record.status == "Failed"
+    assert "step 'Prep' failed: exit code 3" in record.failure_reason
+    assert "something went wrong in the job" in record.failure_reason
+    assert [s.name for s in record.steps] == ["Prep"]
 
 
 def test_retry_policy_retries_an_infrastructure_fault(run, tmp_path):
@@ -174,24 +174,24 @@ def test_retry_policy_retries_an_infrastructure_fault(run, tmp_path):
         ],
     )
     record = run(definition(step))
-    assert record["status"] == "Succeeded", record["failure_reason"]
-    assert record["steps"][0]["attempts"] == 2
-    assert record["steps"][0]["retries"][0]["kind"] == "SageMaker.JOB_INTERNAL_ERROR"
+    assert record.status == "Succeeded", record.failure_reason
+    assert record.steps[0].attempts == 2
+    assert record.steps[0].retries[0]["kind"] == "SageMaker.JOB_INTERNAL_ERROR"
 
 
 def test_without_retry_policy_an_infrastructure_fault_fails(run, tmp_path):
     record = run(definition(processing("Prep", "--crash-once", str(tmp_path / "crashed"))))
-    assert record["status"] == "Failed"
-    assert "JOB_INTERNAL_ERROR" in record["failure_reason"]
+    assert record.status == "Failed"
+    assert "JOB_INTERNAL_ERROR" in record.failure_reason
 
 
 def test_cache_hit_reuses_the_previous_result_without_running_the_job(run, tmp_path):
     counter = tmp_path / "count"
     step = processing("Prep", "--count", str(counter), CacheConfig={"Enabled": True, "ExpireAfter": "PT1H"})
     first, second = run(definition(step)), run(definition(step))
-    assert first["steps"][0]["cache_hit"] is False
-    assert second["steps"][0]["cache_hit"] is True
-    assert second["steps"][0]["cached_from"] == first["execution_id"]
+    assert first.steps[0].cache_hit is False
+    assert second.steps[0].cache_hit is True
+    assert second.steps[0].cached_from == first.execution_id
     assert counter.read_text() == "1"
 
 
@@ -207,7 +207,7 @@ def test_depends_on_orders_steps_without_data_references(run):
     first = processing("First")
     second = processing("Second", DependsOn=["First"])
     record = run(definition(second, first))
-    assert [s["name"] for s in record["steps"]] == ["First", "Second"]
+    assert [s.name for s in record.steps] == ["First", "Second"]
 
 
 def test_tuning_samples_ranges_runs_parallel_jobs_and_ranks_by_the_objective(run):
@@ -223,11 +223,11 @@ def test_tuning_samples_ranges_runs_parallel_jobs_and_ranks_by_the_objective(run
     }
     use_best = processing("UseBest", inputs=model_of_best)
     record = run(definition(processing("Prep"), tuning("Tune", GET_OUTPUT, jobs=6, parallel=2), use_best))
-    assert record["status"] == "Succeeded", record["failure_reason"]
-    jobs = record["steps"][1]["jobs"]
+    assert record.status == "Succeeded", record.failure_reason
+    jobs = record.steps[1].jobs or []
     assert len(jobs) == 6
     values = [j["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] for j in jobs]
-    assert record["steps"][1]["metrics"]["best_validation:objective"] == max(values)
+    assert record.steps[1].metrics["best_validation:objective"] == max(values)
     assert len({j["TunedHyperParameters"]["x"] for j in jobs}) == 6
 
 
@@ -244,7 +244,7 @@ def test_grid_tuning_covers_the_grid(run):
     )
     combos = {
         (j["TunedHyperParameters"]["epochs"], j["TunedHyperParameters"]["x"])
-        for j in record["steps"][1]["jobs"]
+        for j in record.steps[1].jobs or []
     }
     assert combos == {("1", "0.1"), ("1", "0.3"), ("2", "0.1"), ("2", "0.3")}
 
@@ -292,22 +292,22 @@ def test_auto_early_stopping_stops_jobs_below_the_median(run):
             ),
         )
     )
-    assert record["status"] == "Succeeded", record["failure_reason"]
-    jobs = record["steps"][1]["jobs"]
+    assert record.status == "Succeeded", record.failure_reason
+    jobs = record.steps[1].jobs or []
     stopped = [j for j in jobs if j["TrainingJobStatus"] == "Stopped"]
     completed = [j for j in jobs if j["TrainingJobStatus"] == "Completed"]
     assert stopped, "expected Auto early stopping to stop at least one poor job"
     best = max(j["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] for j in completed)
-    assert record["steps"][1]["metrics"]["best_validation:objective"] == best
+    assert record.steps[1].metrics["best_validation:objective"] == best
 
 
 def test_parallel_tuning_jobs_share_the_cores_instead_of_oversubscribing(run, settings):
     import os
 
     record = run(definition(processing("Prep"), tuning("Tune", GET_OUTPUT, jobs=2, parallel=2)))
-    assert record["status"] == "Succeeded", record["failure_reason"]
+    assert record.status == "Succeeded", record.failure_reason
     share = max(1, (os.cpu_count() or 1) // 2)
-    logs = list((settings.home / "pipelines" / "executions" / record["execution_id"]).rglob("output.log"))
+    logs = list((settings.home / "pipelines" / "executions" / record.execution_id).rglob("output.log"))
     tuning_logs = [p.read_text() for p in logs if "Tune-" in str(p)]
     assert len(tuning_logs) == 2
     assert all(f"cpus={share} omp={share}" in text for text in tuning_logs)

@@ -7,7 +7,7 @@ import copy
 import numpy as np
 import pytest
 
-from ml_pipelines.registry import model_registry
+from lakeml.wiring import adapters
 from ml_pipelines.runner.config import RunnerConfig
 from ml_pipelines.runner.definition import load
 from ml_pipelines.runner.engine import LocalRunner
@@ -66,12 +66,17 @@ def register_step(model_uri: str) -> dict:
 
 
 def test_register_model_goes_to_the_local_registry_as_pending(settings, lake_input, model_uri):
-    record = LocalRunner(
-        settings, load(definition(processing("Prep", "--score", "0.87"), register_step(model_uri)))
-    ).run()
-    assert record["status"] == "Succeeded", record["failure_reason"]
-    assert record["registered"] == {"group": "lakeml-churn", "version": 1, "status": "PendingManualApproval"}
-    version = model_registry(settings).get("lakeml-churn", 1)
+    registry = adapters(settings).registry
+    raw = definition(processing("Prep", "--score", "0.87"), register_step(model_uri))
+    record = LocalRunner(settings, load(raw), registry=registry).run()
+    assert record.status == "Succeeded", record.failure_reason
+    assert record.registered is not None
+    assert record.registered.model_dump() == {
+        "group": "lakeml-churn",
+        "version": 1,
+        "status": "PendingManualApproval",
+    }
+    version = registry.get("lakeml-churn", 1)
     assert version.model_data_url == model_uri and version.metadata["git_sha"] == "abc123"
 
 
@@ -89,10 +94,10 @@ def test_lambda_step_calls_the_mapped_local_handler_and_exposes_outputs(settings
         },
     }
     CALLS.clear()
-    record = LocalRunner(settings, load(definition(step)), config).run()
-    assert record["status"] == "Succeeded", record["failure_reason"]
-    assert [{"endpoint_name": "lakeml-churn-staging", "execution": record["execution_id"]}] == CALLS
-    assert record["steps"][0]["properties"] == {"OutputParameters": {"status": "deployed"}}
+    record = LocalRunner(settings, load(definition(step)), config=config).run()
+    assert record.status == "Succeeded", record.failure_reason
+    assert [{"endpoint_name": "lakeml-churn-staging", "execution": record.execution_id}] == CALLS
+    assert record.steps[0].properties == {"OutputParameters": {"status": "deployed"}}
 
 
 def transform_definition(model_uri: str, data_processing: dict) -> dict:
@@ -142,7 +147,7 @@ def test_transform_scores_lines_with_sagemaker_filters_and_join(settings, model_
         model_uri, {"InputFilter": "$[1:]", "JoinSource": "Input", "OutputFilter": "$[0,-1]"}
     )
     record = LocalRunner(settings, load(copy.deepcopy(raw))).run()
-    assert record["status"] == "Succeeded", record["failure_reason"]
+    assert record.status == "Succeeded", record.failure_reason
     lines = (settings.lake_dir / "batch" / "out" / "features.csv.out").read_text().split()
     expected = load_model(settings.lake_dir / "models" / "m1").predict(rows)
     assert [line.split(",")[0] for line in lines] == [str(1000 + i) for i in range(7)]
