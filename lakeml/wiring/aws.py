@@ -56,11 +56,20 @@ class AwsAdapters:
 
     @cached_property
     def feature_store(self) -> Any:
-        raise NotImplementedError("feature store port: being split (issue 11)")
+        from ml_pipelines.feature_store.sagemaker import SageMakerFeatureStore
+
+        return SageMakerFeatureStore(
+            self._client("sagemaker"),
+            self._client("sagemaker-featurestore-runtime"),
+            offline_s3_uri=self.lake.uri_of("feature_store"),
+            role_arn=self.settings.aws.sagemaker_role_arn,
+        )
 
     @cached_property
     def registry(self) -> Any:
-        raise NotImplementedError("registry port: being split (issue 11)")
+        from ml_pipelines.registry.sagemaker import SageMakerModelRegistry
+
+        return SageMakerModelRegistry(self._client("sagemaker"), self._client("s3"), self.lake.bucket)
 
     @cached_property
     def deployer(self) -> Any:

@@ -39,13 +39,13 @@ class LocalAdapters:
 
     @cached_property
     def feature_store(self) -> Any:
-        from ml_pipelines.feature_store import LocalFeatureStore
+        from ml_pipelines.feature_store.local import LocalFeatureStore
 
         return LocalFeatureStore(self.lake, self.settings.state_db)
 
     @cached_property
     def registry(self) -> Any:
-        from ml_pipelines.registry import SqliteModelRegistry
+        from ml_pipelines.registry.sqlite import SqliteModelRegistry
 
         return SqliteModelRegistry(self.settings.state_db, region=self.settings.aws.region)
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from lakeml.core.lake import LakeStorage
     from lakeml.core.settings import Settings
+    from ml_pipelines.feature_store import FeatureStore
+    from ml_pipelines.registry import ModelRegistry
 
 
 class Adapters(Protocol):
@@ -31,10 +33,10 @@ class Adapters(Protocol):
     def transform_target(self) -> Any: ...
 
     @property
-    def feature_store(self) -> Any: ...
+    def feature_store(self) -> FeatureStore: ...
 
     @property
-    def registry(self) -> Any: ...
+    def registry(self) -> ModelRegistry: ...
 
     @property
     def deployer(self) -> Any: ...

@@ -26,10 +26,10 @@ from ml_pipelines.feature_store import (
     FeatureGroupMismatch,
     FeatureStore,
     FeatureStoreError,
-    LocalFeatureStore,
-    SageMakerFeatureStore,
     parse_event_time,
 )
+from ml_pipelines.feature_store.local import LocalFeatureStore
+from ml_pipelines.feature_store.sagemaker import SageMakerFeatureStore
 
 GROUP = "customer-features-test"
 DEFINITIONS = [

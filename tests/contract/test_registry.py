@@ -15,11 +15,11 @@ from ml_pipelines.registry import (
     InvalidRegistration,
     InvalidTransition,
     ModelRegistry,
-    SageMakerModelRegistry,
-    SqliteModelRegistry,
     UnknownModelGroup,
     UnknownModelVersion,
 )
+from ml_pipelines.registry.sagemaker import SageMakerModelRegistry
+from ml_pipelines.registry.sqlite import SqliteModelRegistry
 
 GROUP = "churn-test"
 BUCKET = "lakeml-test-lake"

@@ -10,11 +10,11 @@ import pytest
 from lakeml.core.lake.local import LocalLake
 from ml_pipelines.feature_store import (
     FeatureDefinition,
-    LocalFeatureStore,
     UnknownFeatureGroup,
     check_group,
     definitions_from_gold,
 )
+from ml_pipelines.feature_store.local import LocalFeatureStore
 
 
 @pytest.fixture

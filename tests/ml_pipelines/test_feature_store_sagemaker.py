@@ -15,14 +15,10 @@ from botocore.stub import Stubber
 
 from lakeml.core.errors import LakemlError
 from lakeml.core.settings import load_settings
-from ml_pipelines.feature_store import (
-    FeatureDefinition,
-    FeatureStoreError,
-    LocalFeatureStore,
-    SageMakerFeatureStore,
-    UnknownFeatureGroup,
-    feature_store,
-)
+from lakeml.wiring import adapters
+from ml_pipelines.feature_store import FeatureDefinition, FeatureStoreError, UnknownFeatureGroup
+from ml_pipelines.feature_store.local import LocalFeatureStore
+from ml_pipelines.feature_store.sagemaker import SageMakerFeatureStore
 
 GROUP = "lakeml-customer-features"
 ROLE = "arn:aws:iam::123456789012:role/lakeml-sagemaker-execution"
@@ -91,7 +87,7 @@ def test_ensure_group_creates_online_and_offline_stores(clients) -> None:
 def test_ensure_group_waits_while_the_group_is_creating(clients, monkeypatch: pytest.MonkeyPatch) -> None:
     _, _, sm_stub, _ = clients
     sleeps: list[float] = []
-    monkeypatch.setattr("ml_pipelines.feature_store.time.sleep", sleeps.append)
+    monkeypatch.setattr("ml_pipelines.feature_store.sagemaker.time.sleep", sleeps.append)
     sm_stub.add_response("create_feature_group", {"FeatureGroupArn": DESCRIBED["FeatureGroupArn"]})
     sm_stub.add_response("describe_feature_group", {**DESCRIBED, "FeatureGroupStatus": "Creating"})
     sm_stub.add_response("describe_feature_group", DESCRIBED)
@@ -194,16 +190,16 @@ def test_create_feature_group_request_is_accepted_by_moto(monkeypatch: pytest.Mo
         assert fs.offline_path(GROUP).startswith("s3://lake/feature_store/")
 
 
-def test_the_switch_picks_the_local_store(home: Path) -> None:
-    store = feature_store(load_settings())
+def test_the_wiring_picks_the_local_store(home: Path) -> None:
+    store = adapters(load_settings()).feature_store
     assert isinstance(store, LocalFeatureStore) and store.db_path == home / "state.db"
     assert store.lake.root == str(home / "lake")
 
 
-def test_the_switch_picks_sagemaker_on_aws(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_wiring_picks_sagemaker_on_aws(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAKEML_ENV", "aws")
     monkeypatch.setenv("LAKEML_AWS__LAKE_BUCKET", "my-lake")
     monkeypatch.setenv("LAKEML_AWS__SAGEMAKER_ROLE_ARN", ROLE)
-    store = feature_store(load_settings())
+    store = adapters(load_settings()).feature_store
     assert isinstance(store, SageMakerFeatureStore)
     assert (store.offline_s3_uri, store.role_arn) == ("s3://my-lake/feature_store", ROLE)

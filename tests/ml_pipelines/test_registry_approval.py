@@ -9,7 +9,8 @@ import pytest
 
 from lakeml.core.errors import LakemlError
 from ml_pipelines.approval import after_status_change, decide, default_approver
-from ml_pipelines.registry import ModelVersion, SqliteModelRegistry
+from ml_pipelines.registry import ModelVersion
+from ml_pipelines.registry.sqlite import SqliteModelRegistry
 
 GROUP = "lakeml-churn"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from ml_pipelines.registry import InvalidTransition, SqliteModelRegistry
+from ml_pipelines.registry import InvalidTransition
+from ml_pipelines.registry.sqlite import SqliteModelRegistry
 
 GROUP = "lakeml-churn"
 

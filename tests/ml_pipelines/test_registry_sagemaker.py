@@ -1,5 +1,5 @@
 """SageMaker registry behaviour beyond the shared contract: packages the pipeline registers itself,
-decisions made outside lakeml, where the history lives, and the one switch."""
+decisions made outside lakeml, where the history lives, and how the wiring builds it."""
 
 from __future__ import annotations
 
@@ -12,14 +12,10 @@ import pytest
 
 from lakeml.core.errors import ConfigError
 from lakeml.core.settings import load_settings
-from ml_pipelines.registry import (
-    APPROVED,
-    PENDING,
-    REJECTED,
-    SageMakerModelRegistry,
-    SqliteModelRegistry,
-    model_registry,
-)
+from lakeml.wiring import adapters
+from ml_pipelines.registry import APPROVED, PENDING, REJECTED
+from ml_pipelines.registry.sagemaker import SageMakerModelRegistry
+from ml_pipelines.registry.sqlite import SqliteModelRegistry
 
 GROUP = "lakeml-churn"
 BUCKET = "lake"
@@ -118,16 +114,16 @@ def test_a_decision_made_outside_lakeml_still_shows_in_the_history(aws: dict[str
     assert len(aws["registry"].history(GROUP, 1)) == 3
 
 
-def test_the_switch_picks_sqlite_locally(home: Path) -> None:
-    registry = model_registry(load_settings())
+def test_the_wiring_picks_sqlite_locally(home: Path) -> None:
+    registry = adapters(load_settings()).registry
     assert isinstance(registry, SqliteModelRegistry) and registry.path == home / "state.db"
 
 
-def test_the_switch_picks_sagemaker_on_aws(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_wiring_picks_sagemaker_on_aws(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LAKEML_ENV", "aws")
     monkeypatch.setenv("LAKEML_AWS__LAKE_BUCKET", "my-lake")
-    registry = model_registry(load_settings())
+    registry = adapters(load_settings()).registry
     assert isinstance(registry, SageMakerModelRegistry) and registry.bucket == "my-lake"
     monkeypatch.delenv("LAKEML_AWS__LAKE_BUCKET")
     with pytest.raises(ConfigError, match="lake_bucket"):
-        model_registry(load_settings())
+        _ = adapters(load_settings()).registry
