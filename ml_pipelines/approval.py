@@ -16,12 +16,12 @@ decision: the decision is the record of what a person decided, the hook's failur
 from __future__ import annotations
 
 import getpass
-import os
 import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lakeml.core import environ
 from lakeml.core.errors import LakemlError
 from ml_pipelines.registry import ApprovalEvent, ModelRegistry, ModelVersion
 
@@ -66,7 +66,7 @@ def default_approver() -> str:
         email = ""
     if email:
         return email
-    return os.environ.get("USER") or os.environ.get("USERNAME") or getpass.getuser()
+    return environ.platform("USER") or environ.platform("USERNAME") or getpass.getuser()
 
 
 def decide(

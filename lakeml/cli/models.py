@@ -1,7 +1,9 @@
 """`lakeml models …`: the model registry — list and inspect versions, approve or reject them.
 
 Approving and rejecting go through `ml_pipelines.approval.decide`, the same function the AWS approval
-event handler uses, so who/when/why are recorded the same way wherever a decision is made.
+event handler uses, so who/when/why are recorded the same way wherever a decision is made. The registry
+and the deployer are the ports `lakeml.wiring.adapters` picks (local SQLite + local endpoint, or
+SageMaker).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from rich.table import Table
 from lakeml.cli.output import JSON_OPTION, emit, err_console, handles_errors, out_console, want_json
 from lakeml.core.errors import UsageError
 from lakeml.core.settings import load_settings
+from lakeml.wiring import Adapters, adapters
 
 if TYPE_CHECKING:
     from ml_pipelines.registry import ModelRegistry
@@ -27,10 +30,12 @@ GROUP_OPTION = typer.Option(DEFAULT_GROUP, "--group", "-g", help="Model package 
 VERSION_ARGUMENT = typer.Argument(..., help="Version number, or 'champion' for the newest Approved version.")
 
 
-def _registry() -> ModelRegistry:
-    from ml_pipelines.registry import model_registry
+def _ports() -> Adapters:
+    return adapters(load_settings())
 
-    return model_registry(load_settings())
+
+def _registry() -> ModelRegistry:
+    return _ports().registry
 
 
 def _resolve(registry: ModelRegistry, group: str, version: str) -> int:
@@ -156,16 +161,17 @@ def _render_version(doc: dict[str, Any]) -> None:
 def _decide(version: str, group: str, approve: bool, by: str | None, reason: str, as_json: bool) -> None:
     from ml_pipelines.approval import decide, default_approver
 
-    registry = _registry()
+    ports = _ports()
+    registry = ports.registry
     number = _resolve(registry, group, version)
-    settings = load_settings()
-    # Locally the endpoint follows the champion right away; on AWS the EventBridge rule on the package's
-    # state change runs the same hook in the deploy Lambda (ml_pipelines.serving.on_approval.handler).
+    # Where the estate does not deploy on approval by itself (locally), the endpoint follows the champion
+    # right away; on AWS the EventBridge rule on the package's state change runs the same hook in the
+    # on-approval Lambda (lakeml.handlers.on_approval).
     hook = None
-    if settings.env == "local":
+    if not ports.deployer.deploys_on_approval:
         from ml_pipelines.serving.on_approval import champion_hook
 
-        hook = champion_hook(settings)
+        hook = champion_hook(ports.deployer)
     outcome = decide(
         registry, group, number, approve=approve, by=by or default_approver(), reason=reason, on_champion=hook
     )
@@ -233,7 +239,8 @@ def rollback(
     """Serve the Approved version before the one serving now (the registry is unchanged)."""
     from ml_pipelines.serving.on_approval import rollback as roll_back
 
-    result = roll_back(load_settings(), group, endpoint)
+    ports = _ports()
+    result = roll_back(ports.registry, ports.deployer, group, endpoint)
     emit(
         result,
         as_json,

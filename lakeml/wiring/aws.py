@@ -73,7 +73,14 @@ class AwsAdapters:
 
     @cached_property
     def deployer(self) -> Any:
-        raise NotImplementedError("deployer port: being split (issue 11)")
+        from ml_pipelines.serving.deploy.sagemaker import SageMakerDeployConfig, SageMakerDeployer
+
+        return SageMakerDeployer(
+            self._client("sagemaker"),
+            self._client("application-autoscaling"),
+            SageMakerDeployConfig(execution_role_arn=self.settings.aws.sagemaker_role_arn),
+            s3=self._client("s3"),
+        )
 
     @cached_property
     def pipelines(self) -> Any:

@@ -51,9 +51,10 @@ class LocalAdapters:
 
     @cached_property
     def deployer(self) -> Any:
-        from ml_pipelines.serving.deploy import LocalDeployer
+        from ml_pipelines.serving.deploy.local import LocalDeployer
+        from ml_pipelines.serving.endpoint import endpoints_dir
 
-        return LocalDeployer(self.settings)
+        return LocalDeployer(self.lake, endpoints_dir(self.settings))
 
     @cached_property
     def pipelines(self) -> Any:

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from lakeml.core.settings import Settings
     from ml_pipelines.feature_store import FeatureStore
     from ml_pipelines.registry import ModelRegistry
+    from ml_pipelines.serving.deploy import Deployer
 
 
 class Adapters(Protocol):
@@ -39,7 +40,7 @@ class Adapters(Protocol):
     def registry(self) -> ModelRegistry: ...
 
     @property
-    def deployer(self) -> Any: ...
+    def deployer(self) -> Deployer: ...
 
     @property
     def pipelines(self) -> Any: ...

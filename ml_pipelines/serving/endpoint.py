@@ -51,8 +51,18 @@ class EndpointConfig(BaseModel):
         return variants
 
 
+def config_file(endpoints_dir: Path, endpoint: str = DEFAULT_ENDPOINT) -> Path:
+    """The config of `endpoint` among the local endpoints in `endpoints_dir`."""
+    return endpoints_dir / endpoint / "endpoint.json"
+
+
+def endpoints_dir(settings: Settings) -> Path:
+    """Where local endpoints live: `<home>/endpoints`."""
+    return settings.home / "endpoints"
+
+
 def config_path(settings: Settings, endpoint: str = DEFAULT_ENDPOINT) -> Path:
-    return settings.home / "endpoints" / endpoint / "endpoint.json"
+    return config_file(endpoints_dir(settings), endpoint)
 
 
 def read(path: Path) -> EndpointConfig:

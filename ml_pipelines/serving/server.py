@@ -30,6 +30,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from lakeml.core import environ
+from lakeml.core.settings import load_settings
 from ml_pipelines.serving import endpoint as endpoint_config
 from ml_pipelines.serving.model import LoadedModel, load_model
 from ml_pipelines.serving.payload import BadRequest, parse_csv, parse_json
@@ -65,7 +67,14 @@ class Deployed:
         return name, model
 
 
-def load_deployed(config_file: Path | None, model_dir: Path | None, lake_dir: Path | None = None) -> Deployed:
+def load_deployed(
+    config_file: Path | None,
+    model_dir: Path | None,
+    lake_dir: Path | None = None,
+    model_version: str | None = None,
+) -> Deployed:
+    """The endpoint config's variants, or (the image's `serve` mode) the one model in `model_dir`,
+    labelled `model_version` (settings.container.model_version) and named as SageMaker names the variant."""
     if config_file is not None:
         config = endpoint_config.read(config_file)
         variants = tuple((v.name, load_model(v.model, v.version), v.weight) for v in config.variants)
@@ -77,10 +86,8 @@ def load_deployed(config_file: Path | None, model_dir: Path | None, lake_dir: Pa
         )
         return Deployed(variants, capture.sampling_percentage / 100 if capture.enabled else 0.0, destination)
     assert model_dir is not None
-    version = os.environ.get("LAKEML_CONTAINER__MODEL_VERSION", "image")
-    return Deployed(
-        ((os.environ.get("SAGEMAKER_VARIANT_NAME", "AllTraffic"), load_model(model_dir, version), 1.0),)
-    )
+    variant = environ.platform("SAGEMAKER_VARIANT_NAME") or "AllTraffic"
+    return Deployed(((variant, load_model(model_dir, model_version or "image"), 1.0),))
 
 
 class CaptureWriter:
@@ -115,12 +122,14 @@ class Service:
         model_dir: Path | None,
         lake_dir: Path | None,
         reload_interval: float = 0.25,
+        model_version: str | None = None,
     ) -> None:
         self.config_file = config_file
         self.model_dir = model_dir
         self.lake_dir = lake_dir
         self.reload_interval = reload_interval
-        self.deployed = load_deployed(config_file, model_dir, lake_dir)
+        self.model_version = model_version
+        self.deployed = load_deployed(config_file, model_dir, lake_dir, model_version)
         self.loaded_mtime = self._mtime()
         self.capture = CaptureWriter()
         self.reloads = 0
@@ -137,7 +146,7 @@ class Service:
                 continue
             try:
                 fresh = await asyncio.to_thread(
-                    load_deployed, self.config_file, self.model_dir, self.lake_dir
+                    load_deployed, self.config_file, self.model_dir, self.lake_dir, self.model_version
                 )
             except Exception as exc:
                 log.error(
@@ -216,8 +225,9 @@ def create_app(
     model_dir: Path | None = None,
     lake_dir: Path | None = None,
     reload_interval: float = 0.25,
+    model_version: str | None = None,
 ) -> Starlette:
-    service = Service(config_file, model_dir, lake_dir, reload_interval)
+    service = Service(config_file, model_dir, lake_dir, reload_interval, model_version)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -247,15 +257,18 @@ def main(argv: list[str] | None = None) -> int:
         "--model", type=Path, help="model dir or model.tar.gz (default: SM_MODEL_DIR or /opt/ml/model)"
     )
     parser.add_argument("--lake", type=Path, help="lake folder (for data capture)")
-    parser.add_argument("--host", default=os.environ.get("SAGEMAKER_BIND_TO_HOST", "0.0.0.0"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("SAGEMAKER_BIND_TO_PORT", "8080")))
+    parser.add_argument("--host", default=environ.platform("SAGEMAKER_BIND_TO_HOST") or "0.0.0.0")
+    parser.add_argument("--port", type=int, default=int(environ.platform("SAGEMAKER_BIND_TO_PORT") or "8080"))
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
     import uvicorn
 
-    model_dir = args.model or (None if args.config else Path(os.environ.get("SM_MODEL_DIR", "/opt/ml/model")))
+    model_dir = args.model or (
+        None if args.config else Path(environ.platform("SM_MODEL_DIR") or "/opt/ml/model")
+    )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = create_app(args.config, model_dir, args.lake)
+    model_version = None if args.config else load_settings().container.model_version
+    app = create_app(args.config, model_dir, args.lake, model_version=model_version)
     started = time.monotonic()
     log.info("serving on %s:%d (models loaded in %.2f s)", args.host, args.port, time.monotonic() - started)
     uvicorn.run(

@@ -1,28 +1,29 @@
-"""Deploy a registered model version to the staging endpoint — the target of the pipeline's LambdaStep.
+"""Deploy a registered model version to the staging endpoint — what the pipeline's LambdaStep runs.
 
 The pipeline calls the Lambda with `{"model_package_arn": …, "endpoint_name": …}` right after registration
-(`{"model_package_group": …, "model_version": …, "endpoint_name": …}` is accepted too, for manual use). This module owns that contract: validate the event (a bad event is a clear
-usage error, never a half deployment), resolve the version in the registry, then hand it to a `Deployer`
-— the serving side's (`ml_pipelines.serving.deploy`), chosen by environment.
+(`{"model_package_group": …, "model_version": …, "endpoint_name": …}` is accepted too, for manual use).
+This module owns that contract: validate the event (a bad event is a clear usage error, never a half
+deployment), resolve the version in the registry, then hand it to a `Deployer`
+(`ml_pipelines.serving.deploy`). The Lambda entry point is `lakeml.handlers.deploy_staging:handler`; it
+wires the registry and the deployer and calls `deploy_staging`.
 
 The LambdaStep's outputs are the handler's return keys: `status`, `endpoint_name`, `model_package_arn`.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
 import re
-import sys
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from lakeml.core.errors import ConfigError, LakemlError, UsageError
+from lakeml.core.errors import UsageError
+from ml_pipelines.registry import REJECTED
 
 if TYPE_CHECKING:
-    from lakeml.core.settings import Settings
+    from ml_pipelines.registry import ModelRegistry
+    from ml_pipelines.serving.deploy import Deployer
 
 MODEL_PACKAGE_ARN = re.compile(
     r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]+:\d{12}:model-package/[A-Za-z0-9\-]{1,63}/\d+$"
@@ -75,49 +76,6 @@ class DeployRequest(BaseModel):
         return self.model_package_group, self.model_version
 
 
-class DeployedLike(Protocol):
-    def to_json(self) -> dict[str, Any]: ...
-
-
-class Deployer(Protocol):
-    """Puts a registered model version behind an endpoint — `ml_pipelines.serving.deploy` implements it
-    (LocalDeployer: the local server's endpoint config; SageMakerDeployer: blue/green endpoint update)."""
-
-    def deploy(self, version: Any, endpoint: str) -> DeployedLike: ...
-
-
-_deployer: Deployer | None = None
-
-
-def set_deployer(deployer: Deployer | None) -> None:
-    """Install the deployer the handler calls (tests install fakes; None restores the default)."""
-    global _deployer
-    _deployer = deployer
-
-
-def default_deployer(settings: Settings) -> Deployer:
-    """Serving's deployer for this environment. On AWS the endpoint's execution role comes from
-    LAKEML_AWS__SAGEMAKER_ROLE_ARN, which infra sets on the Lambda."""
-    from ml_pipelines.serving import deploy as serving
-
-    if settings.env == "local":
-        return serving.LocalDeployer(settings)
-    role = os.environ.get("LAKEML_AWS__SAGEMAKER_ROLE_ARN")
-    if not role:
-        raise ConfigError(
-            "LAKEML_AWS__SAGEMAKER_ROLE_ARN is not set; the deploy Lambda needs the endpoint's "
-            "execution role (set it in the Lambda's environment, infra/ does)"
-        )
-    import boto3
-
-    options = {"region_name": settings.aws.region, "endpoint_url": settings.aws.endpoint_url}
-    return serving.SageMakerDeployer(
-        boto3.client("sagemaker", **options),
-        boto3.client("application-autoscaling", **options),
-        serving.SageMakerDeployConfig(execution_role_arn=role),
-    )
-
-
 def parse_event(event: Any) -> DeployRequest:
     """The validated request, or a UsageError that lists every problem of the event."""
     if isinstance(event, str):
@@ -137,41 +95,18 @@ def parse_event(event: Any) -> DeployRequest:
         raise UsageError(f"invalid deploy event: {problems}") from None
 
 
-def handler(event: dict[str, Any] | str, context: Any = None) -> dict[str, Any]:
-    """Lambda entry point: validate the event, look the version up in the registry, deploy it, and return
-    the LambdaStep's outputs. Staging takes PendingManualApproval versions (that is what it is for);
-    a Rejected version is refused."""
+def deploy_staging(registry: ModelRegistry, deployer: Deployer, event: Any) -> dict[str, Any]:
+    """Validate the event, look the version up in the registry, deploy it, and return the LambdaStep's
+    outputs. Staging takes PendingManualApproval versions (that is what it is for); a Rejected version is
+    refused."""
     request = parse_event(event)
-    from lakeml.core.settings import load_settings
-    from ml_pipelines.registry import model_registry
-
-    settings = load_settings()
     group, number = request.group_and_version
-    version = model_registry(settings).get(group, number)
-    if version.status == "Rejected":
+    version = registry.get(group, number)
+    if version.status == REJECTED:
         raise UsageError(f"{group}/{number} is Rejected; it cannot be deployed to {request.endpoint_name}")
-    deployer = _deployer or default_deployer(settings)
     result = deployer.deploy(version, request.endpoint_name).to_json()
     return {
         "status": str(result.get("action", "deployed")),
         "endpoint_name": request.endpoint_name,
         "model_package_arn": version.arn,
     }
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m ml_pipelines.steps.deploy", description=__doc__.split("\n")[0]
-    )
-    parser.add_argument("--event", required=True, help="the Lambda event as JSON")
-    args = parser.parse_args(argv)
-    try:
-        print(json.dumps(handler(args.event)))
-    except LakemlError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ml_pipelines.registry import SqliteModelRegistry
+from ml_pipelines.registry.sqlite import SqliteModelRegistry
 from tests.ml_pipelines.serving.conftest import train_model
 
 GROUP = "lakeml-churn"

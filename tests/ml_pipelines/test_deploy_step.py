@@ -1,5 +1,5 @@
-"""The deploy Lambda's contract: event validation with clear errors, registry lookup, the deployer call
-and the LambdaStep's outputs."""
+"""The deploy-staging Lambda's contract: event validation with clear errors, registry lookup, the deployer
+call and the LambdaStep's outputs; and the thin handler over the wired ports."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 
 from lakeml.core.errors import UsageError
+from ml_pipelines.registry.sqlite import SqliteModelRegistry
 from ml_pipelines.steps import deploy
+from tests.ml_pipelines.serving.conftest import train_model
 
 ARN = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/lakeml-churn/3"
 
@@ -61,6 +63,8 @@ class Recorded:
 
 
 class FakeDeployer:
+    deploys_on_approval = False
+
     def __init__(self) -> None:
         self.calls: list[tuple[Any, str]] = []
 
@@ -68,25 +72,25 @@ class FakeDeployer:
         self.calls.append((version, endpoint))
         return Recorded(endpoint, f"{version.group}/{version.version}")
 
+    def serving(self, endpoint: str) -> None:
+        return None
+
 
 @pytest.fixture
-def registry(home: Path) -> Any:
-    from lakeml.core.settings import load_settings
-    from ml_pipelines.registry import model_registry
-
-    registry = model_registry(load_settings())
+def registry(tmp_path: Path) -> SqliteModelRegistry:
+    registry = SqliteModelRegistry(tmp_path / "state.db")
     registry.create_group("lakeml-churn")
     return registry
 
 
-def test_handler_deploys_the_registered_version_and_returns_the_step_outputs(registry: Any) -> None:
+def test_deploy_staging_deploys_the_registered_version_and_returns_the_step_outputs(
+    registry: SqliteModelRegistry,
+) -> None:
     version = registry.register("lakeml-churn", "s3://lakeml-lake/m/model.tar.gz", "img", {"auc": 0.8}, {})
     fake = FakeDeployer()
-    deploy.set_deployer(fake)
-    try:
-        out = deploy.handler({"model_package_arn": version.arn, "endpoint_name": "lakeml-churn-staging"})
-    finally:
-        deploy.set_deployer(None)
+    out = deploy.deploy_staging(
+        registry, fake, {"model_package_arn": version.arn, "endpoint_name": "lakeml-churn-staging"}
+    )
     assert fake.calls[0][0].version == version.version and fake.calls[0][1] == "lakeml-churn-staging"
     assert out == {
         "status": "created",
@@ -95,20 +99,35 @@ def test_handler_deploys_the_registered_version_and_returns_the_step_outputs(reg
     }
 
 
-def test_handler_refuses_a_rejected_version(registry: Any) -> None:
+def test_deploy_staging_refuses_a_rejected_version(registry: SqliteModelRegistry) -> None:
     version = registry.register("lakeml-churn", "s3://lakeml-lake/m/model.tar.gz", "img", {"auc": 0.8}, {})
     registry.reject("lakeml-churn", version.version, by="reviewer", reason="bias")
-    deploy.set_deployer(FakeDeployer())
-    try:
-        with pytest.raises(UsageError, match="is Rejected"):
-            deploy.handler({"model_package_arn": version.arn, "endpoint_name": "lakeml-churn-staging"})
-    finally:
-        deploy.set_deployer(None)
+    fake = FakeDeployer()
+    with pytest.raises(UsageError, match="is Rejected"):
+        deploy.deploy_staging(
+            registry, fake, {"model_package_arn": version.arn, "endpoint_name": "lakeml-churn-staging"}
+        )
+    assert fake.calls == []
+
+
+def test_the_lambda_handler_deploys_through_the_wired_ports(home: Path) -> None:
+    """`lakeml.handlers.deploy_staging:handler`, as the local runner calls it: local registry, local endpoint."""
+    from lakeml.core.settings import load_settings
+    from lakeml.handlers.deploy_staging import handler
+    from lakeml.wiring import adapters
+
+    ports = adapters(load_settings())
+    train_model(home / "lake" / "models" / "v1")
+    ports.registry.create_group("lakeml-churn")
+    version = ports.registry.register("lakeml-churn", "s3://lakeml-lake/models/v1", "img", {"auc": 0.8}, {})
+    out = handler({"model_package_arn": version.arn, "endpoint_name": "lakeml-churn-staging"}, None)
+    assert out["status"] == "created" and out["model_package_arn"] == version.arn
+    assert ports.deployer.serving("lakeml-churn-staging") == ("lakeml-churn", 1)
 
 
 def test_command_line_reports_a_bad_event_with_exit_2() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "ml_pipelines.steps.deploy", "--event", json.dumps({"x": 1})],
+        [sys.executable, "-m", "lakeml.handlers.deploy_staging", "--event", json.dumps({"x": 1})],
         capture_output=True,
         text=True,
     )

@@ -11,7 +11,8 @@ from moto import mock_aws
 
 from lakeml.core.errors import LakemlError
 from ml_pipelines.serving import endpoint as endpoint_config
-from ml_pipelines.serving.deploy import LocalDeployer, SageMakerDeployConfig, SageMakerDeployer
+from ml_pipelines.serving.deploy.local import LocalDeployer
+from ml_pipelines.serving.deploy.sagemaker import SageMakerDeployConfig, SageMakerDeployer
 from tests.ml_pipelines.serving.conftest import train_model
 
 ROLE = "arn:aws:iam::123456789012:role/lakeml-sagemaker-execution"
@@ -125,19 +126,21 @@ def test_update_uses_blue_green_canary_with_alarm_rollback(aws):
 @pytest.fixture
 def local(home, tmp_path):
     from lakeml.core.settings import load_settings
+    from lakeml.wiring import adapters
 
     settings = load_settings()
-    model = train_model(settings.lake_dir / "models" / "v3")
-    return settings, model
+    train_model(settings.lake_dir / "models" / "v3")
+    deployer = adapters(settings).deployer
+    assert isinstance(deployer, LocalDeployer)
+    return settings, deployer
 
 
 def test_local_deploy_points_the_endpoint_at_the_version_and_keeps_history(local):
-    settings, _model = local
-    deployer = LocalDeployer(settings)
-    first = deployer.deploy(Version(version=3, model_data_url="s3://lakeml-lake/models/v3"))
+    settings, deployer = local
+    first = deployer.deploy(Version(version=3, model_data_url="s3://lakeml-lake/models/v3"), "lakeml-churn")
     assert first.action == "created"
     train_model(settings.lake_dir / "models" / "v4", seed=4)
-    second = deployer.deploy(Version(version=4, model_data_url="s3://lakeml-lake/models/v4"))
+    second = deployer.deploy(Version(version=4, model_data_url="s3://lakeml-lake/models/v4"), "lakeml-churn")
     config = endpoint_config.read(endpoint_config.config_path(settings))
     assert second.action == "updated"
     assert config.variants[0].version == "lakeml-churn/4"
@@ -145,9 +148,8 @@ def test_local_deploy_points_the_endpoint_at_the_version_and_keeps_history(local
 
 
 def test_local_deploy_of_a_broken_model_fails_and_leaves_the_previous_serving(local):
-    settings, _ = local
-    deployer = LocalDeployer(settings)
-    deployer.deploy(Version(version=3, model_data_url="s3://lakeml-lake/models/v3"))
+    settings, deployer = local
+    deployer.deploy(Version(version=3, model_data_url="s3://lakeml-lake/models/v3"), "lakeml-churn")
     with pytest.raises(LakemlError, match="previous version keeps serving"):
-        deployer.deploy(Version(version=5, model_data_url="s3://lakeml-lake/models/missing"))
+        deployer.deploy(Version(version=5, model_data_url="s3://lakeml-lake/models/missing"), "lakeml-churn")
     assert endpoint_config.read(endpoint_config.config_path(settings)).variants[0].version == "lakeml-churn/3"
