@@ -1,11 +1,11 @@
 # The one lakeml ML image: SageMaker processing, training and inference all run this.
-#   processing: ContainerEntrypoint ["python", "-m", "ml_pipelines.steps.<name>"]
-#   training:   SageMaker runs `docker run <image> train`  -> python -m ml_pipelines.steps.train
+#   processing: ContainerEntrypoint ["python", "-m", "lakeml.jobs.<name>"]
+#   training:   SageMaker runs `docker run <image> train`  -> python -m lakeml.jobs.train
 #   inference:  SageMaker runs `docker run <image> serve`  -> python -m ml_pipelines.serving.server
 # Built from the lock file only (uv sync --frozen), so the image has exactly the tested versions.
 # --no-default-groups: pyproject's default groups include `bench` (dlt, …), which --no-dev alone keeps.
 #   docker build --build-arg GIT_SHA=$(git rev-parse HEAD) -t lakeml:$(git rev-parse --short HEAD) .
-# tests/ml_pipelines/test_image.py checks every command named here and in the pipeline definition exists.
+# tests/ml_pipelines/test_pipeline.py checks every command named here and in the pipeline definition exists.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
@@ -38,8 +38,8 @@ ENV PATH=/app/.venv/bin:$PATH \
 COPY --from=build /app /app
 WORKDIR /app
 # SageMaker starts training images as `train` and inference images as `serve`.
-RUN printf '#!/bin/sh\nexec python -m ml_pipelines.steps.train "$@"\n' > /usr/local/bin/train \
+RUN printf '#!/bin/sh\nexec python -m lakeml.jobs.train "$@"\n' > /usr/local/bin/train \
     && printf '#!/bin/sh\nexec python -m ml_pipelines.serving.server "$@"\n' > /usr/local/bin/serve \
     && chmod 755 /usr/local/bin/train /usr/local/bin/serve \
-    && python -c "import ml_pipelines.steps.train, ml_pipelines.serving.server, xgboost, sagemaker.core"
+    && python -c "import lakeml.jobs.train, ml_pipelines.serving.server, xgboost, sagemaker.core"
 EXPOSE 8080

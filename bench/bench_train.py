@@ -1,6 +1,6 @@
 """Training cost and quality of the churn model at 10k / 100k / 1M training rows.
 
-Runs the real step command lines (`python -m ml_pipelines.steps.train`, then `... evaluate`) with
+Runs the real step command lines (`python -m lakeml.jobs.train`, then `... evaluate`) with
 SageMaker's environment mapped to a temp folder, default hyperparameters (hist, early stopping on
 validation AUC), all cores. Data: synthetic rows with every column of the gold schema
 (`dbt_project/models/gold/_gold.yml`) and a planted churn propensity (tests/ml_pipelines/synthetic.py),
@@ -59,7 +59,7 @@ def write_split(folder: Path, frame: pd.DataFrame) -> None:
 
 def run(module: str, env: dict[str, str], *args: str) -> str:
     proc = subprocess.run(
-        [sys.executable, "-m", f"ml_pipelines.steps.{module}", *args],
+        [sys.executable, "-m", f"lakeml.jobs.{module}", *args],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -127,7 +127,7 @@ def main() -> None:
         rows,
         packages=("xgboost-cpu", "pandas", "pyarrow"),
         data="synthetic rows with the gold schema and a planted churn propensity (not generator output)",
-        hyperparameters="ml_pipelines.steps.train defaults: eta 0.1, max_depth 6, num_round 500, "
+        hyperparameters="lakeml.jobs.train defaults: eta 0.1, max_depth 6, num_round 500, "
         "early_stopping_rounds 30, all cores",
     )
 

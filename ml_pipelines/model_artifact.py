@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import tarfile
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from lakeml.core.errors import LakemlError
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import xgboost as xgb
 
-    from lakeml.core.settings import Settings
+    from lakeml.core.lake import LakeStorage
 
 MODEL_FILE = "xgboost-model.json"
 ARCHIVE = "model.tar.gz"
@@ -68,26 +68,27 @@ def load(folder: Path) -> Model:
     return Model(booster, FeatureSpec.read(folder / "features.json"), metadata)
 
 
-def fetch(uri: str, target: Path, settings: Settings) -> Path:
-    """Copy a model artefact named by the registry (an S3 URI, or a path locally) into `target`.
+def fetch(uri: str, target: Path, lake: LakeStorage) -> Path:
+    """Copy a model artefact named by the registry (a URI of the lake, or locally a path) into `target`;
+    return the copy (a file, or a folder for a folder artefact).
 
-    On AWS it is downloaded from S3 with the job's role; locally S3 URIs of the lake bucket map to the
-    lake folder with the local runner's one mapping rule (ml_pipelines/runner/config.py)."""
-    target.mkdir(parents=True, exist_ok=True)
-    if uri.startswith("s3://") and settings.env == "aws":
-        import boto3
+    The lake storage port resolves the URI, so the same call reads S3 on AWS (with the job's role) and
+    the lake folder locally (where the lake bucket's URIs map to)."""
+    import pyarrow.fs as pafs
 
-        bucket, _, key = uri.removeprefix("s3://").partition("/")
-        destination = target / Path(key).name
-        client = boto3.client("s3", region_name=settings.aws.region, endpoint_url=settings.aws.endpoint_url)
-        client.download_file(bucket, key, str(destination))
-        return destination
-    if uri.startswith("s3://"):
-        from ml_pipelines.runner.config import RunnerConfig
-
-        path = RunnerConfig.from_settings(settings).local_path(uri)
-    else:
-        path = Path(uri.removeprefix("file://"))
-    if not path.exists():
+    try:
+        path = lake.resolve(uri)
+    except ValueError as exc:
+        raise LakemlError(f"model artefact {uri}: {exc}") from None
+    info = lake.fs.get_file_info(path)
+    if info.type == pafs.FileType.NotFound:
         raise LakemlError(f"model artefact {uri} not found (looked at {path})")
-    return path
+    target.mkdir(parents=True, exist_ok=True)
+    destination = target / (PurePosixPath(path).name or "artefact")
+    pafs.copy_files(
+        path,
+        str(destination),
+        source_filesystem=lake.fs,
+        destination_filesystem=pafs.LocalFileSystem(),
+    )
+    return destination

@@ -12,18 +12,20 @@ spots unless told not to:
 SDK makes default boto3 sessions of its own), and `pipeline_session()` gives a
 `PipelineSession` whose boto3 session has fake credentials and whose default bucket is preset, so a
 build with networking to AWS made impossible still succeeds (see tests/ml_pipelines/test_pipeline.py).
-Upserting and starting the pipeline on AWS use plain boto3 with real credentials (`lakeml.cli.pipeline`),
-never this session.
+Upserting and starting the pipeline on AWS go through the pipeline runner port's SageMaker adapter
+(`ml_pipelines.runner.sagemaker`, boto3 from `lakeml.core.aws` with real credentials), never this
+session. The environment is touched only through `lakeml.core.environ`.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
+
+from lakeml.core import environ
 
 if TYPE_CHECKING:
     import sagemaker.mlops.workflow.pipeline
@@ -45,9 +47,11 @@ def prepare_offline_env(region: str | None = None) -> str:
 
     Called before any `sagemaker.*` import. It only fills values that are unset, so a caller (or a test)
     that chose a region keeps it."""
-    chosen = region or os.environ.get("AWS_DEFAULT_REGION") or os.environ.get("AWS_REGION") or DEFAULT_REGION
-    os.environ.setdefault("AWS_DEFAULT_REGION", chosen)
-    os.environ["SAGEMAKER_VALIDATE_ROLE"] = "false"
+    chosen = (
+        region or environ.platform("AWS_DEFAULT_REGION") or environ.platform("AWS_REGION") or DEFAULT_REGION
+    )
+    environ.export_default("AWS_DEFAULT_REGION", chosen)
+    environ.export({"SAGEMAKER_VALIDATE_ROLE": "false"})
     return chosen
 
 
@@ -60,36 +64,22 @@ def offline() -> Iterator[None]:
     chain would then ask the EC2 metadata endpoint (169.254.169.254) — a network call, and a 1 s+ timeout
     off EC2. Inside this block the environment holds fake static keys and IMDS is disabled; afterwards the
     caller's own environment is restored, so a later real call (upsert) keeps its credential chain."""
-    names = (
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_PROFILE",
-        "AWS_EC2_METADATA_DISABLED",
-    )
-    saved = {name: os.environ.get(name) for name in names}
-    os.environ.update(
-        {
-            "AWS_ACCESS_KEY_ID": _FAKE_KEY_ID,
-            "AWS_SECRET_ACCESS_KEY": _FAKE_SECRET,
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
-    )
-    os.environ.pop("AWS_SESSION_TOKEN", None)
-    os.environ.pop("AWS_PROFILE", None)
+    fake_credentials = {
+        "AWS_ACCESS_KEY_ID": _FAKE_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": _FAKE_SECRET,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_SESSION_TOKEN": None,
+        "AWS_PROFILE": None,
+    }
     # The SDK configures the root logger on import and logs every defaulted field (some at DEBUG via
     # loggers it re-levels mid-build); a build is not news, so its chatter stays off stderr.
     previous_disable = logging.root.manager.disable
     logging.disable(logging.WARNING)
     try:
-        yield
+        with environ.scoped(fake_credentials):
+            yield
     finally:
         logging.disable(previous_disable)
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def pipeline_session(region: str, default_bucket: str) -> PipelineSession:

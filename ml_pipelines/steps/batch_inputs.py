@@ -5,8 +5,9 @@ Writes `features/features.csv` — one line per customer: `customer_id`, then th
 its trained order, no header (the TransformStep drops the id with InputFilter `$[1:]` and joins it back
 with JoinSource=Input, so the scores file reads `customer_id,score`) — and `champion/champion.json`
 (`model_data_url`, `version`, `snapshot`), a property file the CreateModel step reads the model URI from.
-The champion is the latest Approved version in the registry, found through the registry port (the same
-on AWS and locally), or `--champion-model` when given.
+The champion is the latest Approved version in the registry, found through the registry port the job's
+entry point (`lakeml.jobs.batch_inputs`) hands `run()` (the same call on AWS and locally), or
+`--champion-model` when given.
 """
 
 from __future__ import annotations
@@ -14,14 +15,20 @@ from __future__ import annotations
 import argparse
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lakeml.core.errors import LakemlError
-from ml_pipelines.steps import _container as c
+from ml_pipelines.steps.container import Container, write_json
+
+if TYPE_CHECKING:
+    from lakeml.core.lake import LakeStorage
+    from ml_pipelines.registry import ModelRegistry
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None, container: Container) -> argparse.Namespace:
+    c = container
     parser = argparse.ArgumentParser(
-        prog="python -m ml_pipelines.steps.batch_inputs", description=__doc__.split("\n")[0]
+        prog="python -m lakeml.jobs.batch_inputs", description=__doc__.split("\n")[0]
     )
     parser.add_argument(
         "--input",
@@ -39,23 +46,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def run(args: argparse.Namespace, *, registry: ModelRegistry, lake: LakeStorage) -> int:
     import pandas as pd
 
-    from lakeml.core.settings import load_settings
     from ml_pipelines import model_artifact
     from ml_pipelines.data import read_frame
 
-    settings = load_settings()
     version: int | None = None
     uri = args.champion_model
     if not uri:
         if not args.model_package_group:
             raise LakemlError("name the champion: --model-package-group (registry) or --champion-model")
-        from ml_pipelines.registry import model_registry
-
-        champion = model_registry(settings).champion(args.model_package_group)
+        champion = registry.champion(args.model_package_group)
         if champion is None:
             raise LakemlError(
                 f"model package group {args.model_package_group} has no Approved version to score "
@@ -63,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         uri, version = champion.model_data_url, champion.version
     with tempfile.TemporaryDirectory(prefix="lakeml-batch-") as tmp:
-        location = model_artifact.fetch(uri, Path(tmp) / "download", settings)
+        location = model_artifact.fetch(uri, Path(tmp) / "download", lake)
         spec = model_artifact.load(model_artifact.unpack(location, Path(tmp))).spec
 
     frame = read_frame(Path(args.input), "customer_features")
@@ -81,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.features_output)
     out.mkdir(parents=True, exist_ok=True)
     rows.to_csv(out / "features.csv", header=False, index=False)
-    c.write_json(
+    write_json(
         Path(args.champion_output) / "champion.json",
         {
             "model_data_url": uri,
@@ -93,7 +95,3 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"batch input: {len(rows)} customers at snapshot {latest.date()}; champion {uri}", flush=True)
     return 0
-
-
-if __name__ == "__main__":
-    c.run_main(main)

@@ -11,10 +11,10 @@ Writes `evaluation.json`, whose paths the pipeline's ConditionStep and FailStep 
                   "passed": bool, "failed": [names], "summary": "…"},
      "lineage":  {"data_snapshot", "git_sha", "training_job", "training_rows"}}
 
-The champion comes from the model registry at step time (`--model-package-group`): the registry adapter
-is the same port on AWS (SageMaker model package groups, with the job's role) and locally (SQLite under
-LAKEML_HOME, which the local runner's job process shares), so no extra pipeline step is needed to resolve
-it. `--champion-model` names an artefact explicitly instead (re-evaluations, tests).
+The champion comes from the model registry at step time (`--model-package-group`): the job's entry point
+(`lakeml.jobs.evaluate`) hands `run()` the registry and lake ports — SageMaker model package groups and
+S3 with the job's role on AWS, SQLite under LAKEML_HOME and the lake folder locally (shared with the
+local runner's job process) — so no extra pipeline step is needed to resolve it. `--champion-model` names an artefact explicitly instead (re-evaluations, tests).
 `gates.beats_champion.threshold` is champion AUC + MIN_IMPROVEMENT (0 when there is no champion), since a
 pipeline condition cannot add numbers.
 """
@@ -27,17 +27,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ml_pipelines import gates
-from ml_pipelines.steps import _container as c
+from ml_pipelines.steps.container import Container, write_json
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from lakeml.core.lake import LakeStorage
+    from ml_pipelines.registry import ModelRegistry
+
 CALIBRATION_BINS = 10
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None, container: Container) -> argparse.Namespace:
+    c = container
     parser = argparse.ArgumentParser(
-        prog="python -m ml_pipelines.steps.evaluate", description=__doc__.split("\n")[0]
+        prog="python -m lakeml.jobs.evaluate", description=__doc__.split("\n")[0]
     )
     parser.add_argument(
         "--model", default=c.processing("model"), help="challenger model folder or model.tar.gz"
@@ -90,17 +94,16 @@ def score(labels: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
     }
 
 
-def _champion_source(args: argparse.Namespace) -> tuple[str, dict[str, Any]] | None:
+def _champion_source(args: argparse.Namespace, registry: ModelRegistry) -> tuple[str, dict[str, Any]] | None:
     """(artefact URI, registry facts) of the champion, or None when there is none."""
     if args.champion_model:
         return args.champion_model, {"version": None, "source": "argument"}
     if not args.model_package_group:
         return None
-    from lakeml.core.settings import load_settings
-    from ml_pipelines.registry import UnknownModelGroup, model_registry
+    from ml_pipelines.registry import UnknownModelGroup
 
     try:
-        champion = model_registry(load_settings()).champion(args.model_package_group)
+        champion = registry.champion(args.model_package_group)
     except UnknownModelGroup:  # first run: the Register step creates the group
         return None
     if champion is None:
@@ -151,8 +154,7 @@ def gate_report(auc: float, champion_auc: float | None) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def run(args: argparse.Namespace, container: Container, *, registry: ModelRegistry, lake: LakeStorage) -> int:
     from lakeml.core.errors import LakemlError
     from ml_pipelines import model_artifact
     from ml_pipelines.data import read_frame
@@ -175,12 +177,10 @@ def main(argv: list[str] | None = None) -> int:
             "log_loss": None,
             "brier": None,
         }
-        source = _champion_source(args)
+        source = _champion_source(args, registry)
         if source is not None:
             uri, facts = source
-            from lakeml.core.settings import load_settings
-
-            location = model_artifact.fetch(uri, work / "champion-download", load_settings())
+            location = model_artifact.fetch(uri, work / "champion-download", lake)
             model = model_artifact.load(model_artifact.unpack(location, work / "champion"))
             champion_metrics = score(labels, model.predict(test))
             champion = {
@@ -202,10 +202,10 @@ def main(argv: list[str] | None = None) -> int:
             "git_sha": str(challenger.metadata.get("git_sha", "unknown")),
             "training_job": str(challenger.metadata.get("training_job", "unknown")),
             "training_rows": challenger.metadata.get("training_rows"),
-            "evaluated_by_git_sha": c.git_sha(),
+            "evaluated_by_git_sha": container.git_sha(),
         },
     }
-    c.write_json(Path(args.output) / "evaluation.json", document)
+    write_json(Path(args.output) / "evaluation.json", document)
     print(
         f"test-auc={auc:.6f} test-pr-auc={metrics['pr_auc']['value']:.6f} "
         f"test-logloss={metrics['log_loss']['value']:.6f}",
@@ -215,7 +215,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"champion-auc={champion_auc:.6f} (version {champion.get('version')})", flush=True)
     print(document["gates"]["summary"], flush=True)
     return 0
-
-
-if __name__ == "__main__":
-    c.run_main(main)

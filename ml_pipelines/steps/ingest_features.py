@@ -2,8 +2,8 @@
 
 The record identifier and event time come from the one schema source (dbt's `_gold.yml`, parsed by
 `ml_pipelines.features`): `customer_id` and the snapshot date. Records go through the feature-store port
-`feature_store(settings).put_records(...)` — SageMaker Feature Store (online + offline) on AWS, offline
-Parquet + online SQLite locally — which keeps the latest record per id by event time, so re-ingesting the
+the job's entry point (`lakeml.jobs.ingest_features`) hands `run()` — SageMaker Feature Store (online +
+offline) on AWS, offline Parquet + online SQLite locally — which keeps the latest record per id by event time, so re-ingesting the
 same snapshots is harmless. The step also writes `ingest.json` (rows, customers, snapshot range) as its
 processing output.
 """
@@ -12,17 +12,22 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lakeml.core.errors import LakemlError
 from ml_pipelines import features as feature_schema
-from ml_pipelines.steps import _container as c
+from ml_pipelines.steps.container import Container, write_json
+
+if TYPE_CHECKING:
+    from ml_pipelines.feature_store import FeatureStore
 
 DEFAULT_FEATURE_GROUP = "lakeml-customer-features"
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None, container: Container) -> argparse.Namespace:
+    c = container
     parser = argparse.ArgumentParser(
-        prog="python -m ml_pipelines.steps.ingest_features", description=__doc__.split("\n")[0]
+        prog="python -m lakeml.jobs.ingest_features", description=__doc__.split("\n")[0]
     )
     parser.add_argument(
         "--input",
@@ -36,13 +41,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def run(args: argparse.Namespace, *, store: FeatureStore) -> int:
     import pandas as pd
 
-    from lakeml.core.settings import load_settings
     from ml_pipelines.data import read_frame
-    from ml_pipelines.feature_store import feature_store
 
     spec = feature_schema.feature_group_spec(Path(args.schema))
     frame = read_frame(Path(args.input), "customer_features")
@@ -64,7 +66,6 @@ def main(argv: list[str] | None = None) -> int:
         raise LakemlError(
             f"customer_features has rows without {spec.id_column}; gold tests should stop those"
         )
-    store = feature_store(load_settings())
     written = store.put_records(args.feature_group, frame, spec)
     report = {
         "feature_group": args.feature_group,
@@ -76,14 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         "snapshot_from": str(dates.min().date()) if len(frame) else None,
         "snapshot_to": str(dates.max().date()) if len(frame) else None,
     }
-    c.write_json(Path(args.output) / "ingest.json", report)
+    write_json(Path(args.output) / "ingest.json", report)
     print(
         f"feature group {args.feature_group}: {written} records from {report['rows']} rows "
         f"({report['snapshot_from']}..{report['snapshot_to']})",
         flush=True,
     )
     return 0
-
-
-if __name__ == "__main__":
-    c.run_main(main)

@@ -21,15 +21,14 @@ from typing import Any
 
 from lakeml.core.errors import LakemlError
 from ml_pipelines import features as feature_schema
-from ml_pipelines.steps import _container as c
+from ml_pipelines.steps.container import Container, write_json
 
 DEFAULT_LABEL_WINDOW_DAYS = 90
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m ml_pipelines.steps.prepare", description=__doc__.split("\n")[0]
-    )
+def parse_args(argv: list[str] | None, container: Container) -> argparse.Namespace:
+    c = container
+    parser = argparse.ArgumentParser(prog="python -m lakeml.jobs.prepare", description=__doc__.split("\n")[0])
     parser.add_argument(
         "--input", default=c.processing("input", "training_set"), help="folder of churn_training_set Parquet"
     )
@@ -101,8 +100,7 @@ def _balance(frame: Any, spec: feature_schema.FeatureSpec) -> dict[str, Any]:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ml_pipelines.data import read_frame, write_frame
@@ -159,9 +157,9 @@ def main(argv: list[str] | None = None) -> int:
             "rows": int(frame[spec.event_time_column].isin(embargoed).sum()),
         },
     }
-    c.write_json(Path(args.report) / "split.json", report)
+    write_json(Path(args.report) / "split.json", report)
     for folder in outputs.values():  # travels with the data into the training channels
-        c.write_json(folder / "split.json", report)
+        write_json(folder / "split.json", report)
     for name, info in report["splits"].items():
         print(
             f"{name}: rows={info['rows']} positive_rate={info['positive_rate']} "
@@ -169,7 +167,3 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     return 0
-
-
-if __name__ == "__main__":
-    c.run_main(main)

@@ -22,7 +22,7 @@ from typing import Any
 
 from lakeml.core.errors import UsageError
 from ml_pipelines.features import FeatureSpec
-from ml_pipelines.steps import _container as c
+from ml_pipelines.steps.container import Container, cpus, training_job_name, write_json
 
 MODEL_FILE = "xgboost-model.json"
 # name -> (type, default). Only these are accepted, so a typo in a tuning range fails the job loudly.
@@ -48,8 +48,9 @@ METRIC_DEFINITIONS = [
 ]
 
 
-def parse_args(argv: list[str] | None) -> dict[str, Any]:
+def parse_args(argv: list[str] | None, container: Container) -> dict[str, Any]:
     """Hyperparameters from hyperparameters.json, overridden by `--name value` arguments."""
+    c = container
     parser = argparse.ArgumentParser(prog="train", description=__doc__.split("\n")[0])
     for name, (kind, _) in HYPERPARAMETERS.items():
         parser.add_argument(f"--{name}", type=kind, default=None)
@@ -59,7 +60,7 @@ def parse_args(argv: list[str] | None) -> dict[str, Any]:
     )
     parser.add_argument("--model-dir", default=None, help="where the model goes (default $SM_MODEL_DIR)")
     args = parser.parse_args(argv)
-    config_dir = c.env_path("SM_INPUT_CONFIG_DIR", "input", "config")
+    config_dir = c.sm_path("SM_INPUT_CONFIG_DIR", "input", "config")
     from_file: dict[str, Any] = {}
     if (config_dir / "hyperparameters.json").is_file():
         from_file = json.loads((config_dir / "hyperparameters.json").read_text())
@@ -79,14 +80,14 @@ def parse_args(argv: list[str] | None) -> dict[str, Any]:
                 raise UsageError(f"hyperparameter {name}={raw!r} is not a {kind.__name__}") from None
         params[name] = value
     params["_train"] = (
-        Path(args.train) if args.train else c.env_path("SM_CHANNEL_TRAIN", "input", "data", "train")
+        Path(args.train) if args.train else c.sm_path("SM_CHANNEL_TRAIN", "input", "data", "train")
     )
     params["_validation"] = (
         Path(args.validation)
         if args.validation
-        else c.env_path("SM_CHANNEL_VALIDATION", "input", "data", "validation")
+        else c.sm_path("SM_CHANNEL_VALIDATION", "input", "data", "validation")
     )
-    params["_model_dir"] = Path(args.model_dir) if args.model_dir else c.env_path("SM_MODEL_DIR", "model")
+    params["_model_dir"] = Path(args.model_dir) if args.model_dir else c.sm_path("SM_MODEL_DIR", "model")
     return params
 
 
@@ -106,12 +107,11 @@ def booster_params(params: dict[str, Any]) -> dict[str, Any]:
         "max_bin": params["max_bin"],
         "seed": params["seed"],
         # SageMaker sets SM_NUM_CPUS to the instance's vCPUs; the local runner to this job's share of them.
-        "nthread": params["nthread"] or int(os.environ.get("SM_NUM_CPUS") or 0) or os.cpu_count() or 1,
+        "nthread": params["nthread"] or cpus() or os.cpu_count() or 1,
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    params = parse_args(argv)
+def run(params: dict[str, Any], container: Container) -> int:
     import xgboost as xgb
 
     from ml_pipelines.data import read_frame
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     split_file = params["_train"] / "split.json"
     split = json.loads(split_file.read_text()) if split_file.is_file() else {}
     snapshot = split.get("data_snapshot") or str(validation[spec.event_time_column].max())
-    c.write_json(
+    write_json(
         model_dir / "metadata.json",
         {
             "framework": f"xgboost {xgb.__version__}",
@@ -171,8 +171,8 @@ def main(argv: list[str] | None = None) -> int:
             "training_rows": len(train),
             "validation_rows": len(validation),
             "training_snapshot_to": str(train[spec.event_time_column].max()),
-            "git_sha": c.git_sha(),
-            "training_job": os.environ.get("TRAINING_JOB_NAME", "local"),
+            "git_sha": container.git_sha(),
+            "training_job": training_job_name(),
             "hyperparameters": {k: v for k, v in params.items() if not k.startswith("_")},
             "best_iteration": best_iteration,
             "validation_auc": best_auc,
@@ -185,7 +185,3 @@ def main(argv: list[str] | None = None) -> int:
         f"train-auc={float(best.eval(dtrain).split(':')[-1]):.6f} validation-auc={best_auc:.6f}", flush=True
     )
     return 0
-
-
-if __name__ == "__main__":
-    c.run_main(main)

@@ -1,5 +1,5 @@
 """The step modules' command lines chained as SageMaker runs them: prepare -> train -> evaluate as
-`python -m ml_pipelines.steps.<name>` subprocesses with SageMaker's environment (SM_CHANNEL_*,
+`python -m lakeml.jobs.<name>` subprocesses (the image's job commands) with SageMaker's environment (SM_CHANNEL_*,
 SM_MODEL_DIR, hyperparameters.json) rooted at LAKEML_CONTAINER__OPT_ML. Used by the step and definition tests, and
 usable on real gold (`chain(root, gold=<lake>/gold)`)."""
 
@@ -22,7 +22,7 @@ def run_step(
     module: str, opt_ml: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
-        [sys.executable, "-m", f"ml_pipelines.steps.{module}", *args],
+        [sys.executable, "-m", f"lakeml.jobs.{module}", *args],
         capture_output=True,
         text=True,
         cwd=REPO,

@@ -260,10 +260,10 @@ def test_every_command_the_definitions_name_exists_and_runs(
                 assert entry[:2] == ["python", "-m"], entry
                 modules.add(entry[2])
     assert modules == {
-        "ml_pipelines.steps.ingest_features",
-        "ml_pipelines.steps.prepare",
-        "ml_pipelines.steps.evaluate",
-        "ml_pipelines.steps.batch_inputs",
+        "lakeml.jobs.ingest_features",
+        "lakeml.jobs.prepare",
+        "lakeml.jobs.evaluate",
+        "lakeml.jobs.batch_inputs",
     }
     # The image's own commands: `train` for training jobs, `serve` for endpoints and transforms.
     dockerfile = (REPO / "Dockerfile").read_text()

@@ -1,6 +1,6 @@
 """The step modules end to end through their real command lines, `/opt/ml` mapped under tmp.
 
-prepare -> train -> evaluate run as `python -m ml_pipelines.steps.<name>` subprocesses with SageMaker's
+prepare -> train -> evaluate run as `python -m lakeml.jobs.<name>` subprocesses with SageMaker's
 environment (SM_CHANNEL_*, SM_MODEL_DIR, hyperparameters.json) rooted at LAKEML_CONTAINER__OPT_ML, on synthetic
 gold tables with a planted signal; a second chain trains on shuffled labels.
 """
@@ -101,11 +101,10 @@ def test_shuffled_labels_fail_the_floor_gate_and_say_by_how_much(shuffled: dict[
 
 def test_evaluate_finds_the_approved_champion_in_the_registry(tmp_path: Path, good: dict[str, Any]) -> None:
     from lakeml.core.settings import load_settings
-    from ml_pipelines.registry import model_registry
+    from lakeml.wiring import adapters
 
     home = tmp_path / "home"
-    settings = load_settings(home=home)
-    registry = model_registry(settings)
+    registry = adapters(load_settings(home=home)).registry
     registry.create_group("churn-test")
     version = registry.register("churn-test", str(good["archive"]), "lakeml:test", {"auc": 0.9}, {})
     registry.approve("churn-test", version.version, by="tester", reason="baseline")
@@ -129,7 +128,7 @@ def test_evaluate_finds_the_approved_champion_in_the_registry(tmp_path: Path, go
 
 def test_a_failing_step_writes_sagemakers_failure_file(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "ml_pipelines.steps.prepare", "--input", str(tmp_path / "missing")],
+        [sys.executable, "-m", "lakeml.jobs.prepare", "--input", str(tmp_path / "missing")],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -142,7 +141,7 @@ def test_a_failing_step_writes_sagemakers_failure_file(tmp_path: Path) -> None:
 
 def test_ingest_features_puts_every_row_into_the_feature_group(tmp_path: Path, good: dict[str, Any]) -> None:
     from lakeml.core.settings import load_settings
-    from ml_pipelines.feature_store import feature_store
+    from lakeml.wiring import adapters
 
     home = tmp_path / "home"
     gold = good["root"] / "gold" / "customer_features"
@@ -159,7 +158,7 @@ def test_ingest_features_puts_every_row_into_the_feature_group(tmp_path: Path, g
     frame = read_frame(gold, "customer_features")
     assert report["rows"] == report["records_written"] == len(frame)
     assert report["record_identifier"] == "customer_id" and report["event_time"] == "snapshot_date"
-    record = feature_store(load_settings(home=home)).get_record("customers-test", 1)
+    record = adapters(load_settings(home=home)).feature_store.get_record("customers-test", 1)
     assert record is not None
     latest = frame[frame["customer_id"] == 1].sort_values("snapshot_date").iloc[-1]
     assert record["tenure_days"] == latest["tenure_days"]  # online store keeps the latest snapshot
@@ -188,7 +187,7 @@ def test_batch_inputs_without_an_approved_champion_says_how_to_get_one(
         [
             sys.executable,
             "-m",
-            "ml_pipelines.steps.batch_inputs",
+            "lakeml.jobs.batch_inputs",
             "--input",
             str(good["root"] / "gold"),
             "--model-package-group",
@@ -203,13 +202,13 @@ def test_batch_inputs_without_an_approved_champion_says_how_to_get_one(
     assert "nothing-here" in (tmp_path / "output" / "failure").read_text()
 
 
-def test_git_sha_falls_back_to_git_then_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
-    from ml_pipelines.steps import _container
+def test_git_sha_is_the_baked_one_else_asked_of_git_else_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ml_pipelines.steps.container import Container
 
-    monkeypatch.delenv("LAKEML_CONTAINER__GIT_SHA", raising=False)
+    assert Container(baked_git_sha="0123abc").git_sha() == "0123abc"
     head = subprocess.run(
         ["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=REPO
     ).stdout.strip()
-    assert _container.git_sha() == head
+    assert Container().git_sha() == head
     monkeypatch.setenv("PATH", "/nonexistent")
-    assert _container.git_sha() == "unknown"
+    assert Container().git_sha() == "unknown"
