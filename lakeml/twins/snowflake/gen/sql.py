@@ -8,7 +8,6 @@ LAKEML_META table and applied with one `UPDATE … FROM`.
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -103,22 +102,6 @@ class Sql:
             f"WHERE TABLE_SCHEMA = '{schema}' AND TABLE_NAME = '{table}' ORDER BY ORDINAL_POSITION"
         )
         return {r[0].upper(): str(r[1]).upper() for r in rows}
-
-    # --- generator state ---------------------------------------------------------------------------------
-
-    def read_state(self) -> dict[str, Any] | None:
-        if "GENERATOR_STATE" not in self.tables("LAKEML_META"):
-            return None
-        rows = self.run(f"SELECT STATE FROM {META}.GENERATOR_STATE")
-        return json.loads(rows[0][0]) if rows else None
-
-    def write_state(self, state: dict[str, Any]) -> None:
-        self.run(f"CREATE TABLE IF NOT EXISTS {META}.GENERATOR_STATE (STATE VARCHAR)")
-        self.run(f"DELETE FROM {META}.GENERATOR_STATE")
-        self.run(
-            f"INSERT INTO {META}.GENERATOR_STATE (STATE) VALUES (%(state)s)",
-            {"state": json.dumps(state, sort_keys=True)},
-        )
 
 
 @contextmanager
