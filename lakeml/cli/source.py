@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
@@ -11,17 +11,21 @@ from rich.table import Table
 from lakeml.cli.output import JSON_OPTION, emit, handles_errors, out_console, want_json
 from lakeml.cli.progress import progress_bars
 from lakeml.core.errors import UsageError
-from lakeml.core.settings import Settings, load_settings
+from lakeml.core.settings import load_settings
+from lakeml.wiring import adapters
+
+if TYPE_CHECKING:
+    from lakeml.twins.snowflake.twin import SnowflakeTwin
 
 app = typer.Typer(no_args_is_help=True)
 
 
-def _local_only(settings: Settings, command: str) -> None:
-    if settings.env != "local":
-        raise UsageError(
-            f"`lakeml source {command}` manages the local Snowflake twin; LAKEML_ENV is '{settings.env}'. "
-            "Unset LAKEML_ENV (or set it to 'local') to use it."
-        )
+def _twin(command: str) -> SnowflakeTwin:
+    """This home's twin; on AWS a usage error naming the command (there is no twin to manage)."""
+    try:
+        return adapters(load_settings()).twin
+    except UsageError as exc:
+        raise UsageError(f"`lakeml source {command}` manages the local Snowflake twin; {exc}") from None
 
 
 def _render_counts(title: str, doc: dict[str, Any]) -> None:
@@ -46,8 +50,7 @@ def seed(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Create RETAIL.RAW and fill it with deterministic, realistic churn data."""
-    from lakeml.twins.snowflake import generator
-    from lakeml.twins.snowflake.connection import connect
+    from lakeml.twins.snowflake.generator import SeedConfig
 
     try:
         start = date.fromisoformat(start_date)
@@ -55,13 +58,10 @@ def seed(
         raise UsageError(
             f"--start-date {start_date!r} is not a date; use YYYY-MM-DD, e.g. 2025-01-01"
         ) from None
-    settings = load_settings()
-    _local_only(settings, "seed")
-    config = generator.SeedConfig(
-        customers=customers, days=days, seed=seed_value, bad_rate=bad_rate, start_date=start
-    )
-    with connect(settings) as conn, progress_bars(not want_json(as_json)) as progress:
-        report = generator.seed(conn, config, progress=progress)
+    twin = _twin("seed")
+    config = SeedConfig(customers=customers, days=days, seed=seed_value, bad_rate=bad_rate, start_date=start)
+    with progress_bars(not want_json(as_json)) as progress:
+        report = twin.seed(config, progress=progress)
     emit(report, as_json, lambda doc: _render_counts(f"seeded through {doc['through']}", doc))
 
 
@@ -72,13 +72,9 @@ def advance(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Append N new days and update some existing rows (status changes, profile edits), like a live system."""
-    from lakeml.twins.snowflake import generator
-    from lakeml.twins.snowflake.connection import connect
-
-    settings = load_settings()
-    _local_only(settings, "advance")
-    with connect(settings) as conn, progress_bars(not want_json(as_json)) as progress:
-        report = generator.advance(conn, days, progress=progress)
+    twin = _twin("advance")
+    with progress_bars(not want_json(as_json)) as progress:
+        report = twin.advance(days, progress=progress)
     emit(report, as_json, lambda doc: _render_counts(f"advanced through {doc['through']}", doc))
 
 
@@ -86,13 +82,7 @@ def advance(
 @handles_errors
 def drift(as_json: bool = JSON_OPTION) -> None:
     """Apply schema drift to the source: an added column and a retyped column."""
-    from lakeml.twins.snowflake import generator
-    from lakeml.twins.snowflake.connection import connect
-
-    settings = load_settings()
-    _local_only(settings, "drift")
-    with connect(settings) as conn:
-        report = generator.drift(conn)
+    report = _twin("drift").drift()
     emit(report, as_json, lambda doc: out_console.print_json(data=doc))
 
 
@@ -100,16 +90,7 @@ def drift(as_json: bool = JSON_OPTION) -> None:
 @handles_errors
 def status(as_json: bool = JSON_OPTION) -> None:
     """Rows per source table and where the local server listens."""
-    from lakeml.twins.snowflake import generator
-    from lakeml.twins.snowflake.connection import connect
-    from lakeml.twins.snowflake.server import running
-
-    settings = load_settings()
-    with connect(settings) as conn:
-        counts = generator.table_counts(conn)
-    info = running(settings) if settings.env == "local" else None
-    server = info.to_json() if info else {"host": settings.source.host, "port": settings.source.port}
-    document = {"tables": counts, "server": server}
+    document = _twin("status").status()
 
     def render(doc: dict[str, Any]) -> None:
         _render_counts("RETAIL.RAW", doc)
@@ -125,15 +106,10 @@ def reset(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Drop the local source's data (the server keeps running)."""
-    from lakeml.twins.snowflake import generator
-    from lakeml.twins.snowflake.connection import connect
-
-    settings = load_settings()
-    _local_only(settings, "reset")
+    twin = _twin("reset")
     if not yes and not want_json(as_json) and not typer.confirm("Drop every table of the local source?"):
         raise typer.Exit(1)
-    with connect(settings) as conn:
-        generator.reset(conn)
+    twin.reset()
     emit({"reset": True}, as_json, lambda _doc: out_console.print("local source reset"))
 
 
@@ -141,11 +117,7 @@ def reset(
 @handles_errors
 def stop(as_json: bool = JSON_OPTION) -> None:
     """Stop the local Snowflake server of this LAKEML_HOME (data stays on disk)."""
-    from lakeml.twins.snowflake import server
-
-    settings = load_settings()
-    _local_only(settings, "stop")
-    info = server.stop(settings)
+    info = _twin("stop").stop()
     document = {"stopped": info is not None, "server": info.to_json() if info else None}
     emit(
         document,

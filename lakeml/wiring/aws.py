@@ -4,11 +4,14 @@ SNS, Step Functions. Names and ARNs come from `settings.aws`; clients from `lake
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lakeml.core.errors import ConfigError, UsageError
 from lakeml.core.lake.s3 import S3Lake
 from lakeml.core.settings import Settings
+
+if TYPE_CHECKING:
+    from lakeml.twins.snowflake.twin import SnowflakeTwin
 
 
 class AwsAdapters:
@@ -95,7 +98,8 @@ class AwsAdapters:
         raise NotImplementedError("orchestrator port: being built (issue 11)")
 
     @property
-    def twin(self) -> Any:
+    def twin(self) -> SnowflakeTwin:
         raise UsageError(
-            "the local Snowflake twin exists only with LAKEML_ENV=local; on aws the source is Snowflake itself"
+            "LAKEML_ENV is 'aws', and the local Snowflake twin exists only with LAKEML_ENV=local (on aws the "
+            "source is Snowflake itself). Unset LAKEML_ENV (or set it to 'local') to use it."
         )

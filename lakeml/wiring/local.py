@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lakeml.core.lake.local import LocalLake
 from lakeml.core.settings import Settings
+
+if TYPE_CHECKING:
+    from lakeml.twins.snowflake.twin import SnowflakeTwin
 
 
 class LocalAdapters:
@@ -69,5 +72,7 @@ class LocalAdapters:
         raise NotImplementedError("orchestrator port: being built (issue 11)")
 
     @cached_property
-    def twin(self) -> Any:
-        raise NotImplementedError("twin handle: being built (issue 11)")
+    def twin(self) -> SnowflakeTwin:
+        from lakeml.twins.snowflake.twin import SnowflakeTwin
+
+        return SnowflakeTwin(self.settings)

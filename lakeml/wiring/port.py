@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from lakeml.core.lake import LakeStorage
     from lakeml.core.settings import Settings
+    from lakeml.twins.snowflake.twin import SnowflakeTwin
     from ml_pipelines.feature_store import FeatureStore
     from ml_pipelines.registry import ModelRegistry
     from ml_pipelines.serving.deploy import Deployer
@@ -52,6 +53,6 @@ class Adapters(Protocol):
     def orchestrator(self) -> Any: ...
 
     @property
-    def twin(self) -> Any:
+    def twin(self) -> SnowflakeTwin:
         """The local Snowflake twin (start/stop/seed); on AWS there is none and this raises UsageError."""
         ...

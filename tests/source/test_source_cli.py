@@ -150,3 +150,14 @@ def test_a_live_server_that_does_not_answer_is_never_replaced_and_stop_still_sto
     finally:
         if deaf.poll() is None:
             deaf.kill()
+
+
+@pytest.mark.parametrize(
+    "command", [("seed",), ("advance",), ("drift",), ("status",), ("reset", "--yes"), ("stop",)]
+)
+def test_on_aws_every_source_command_says_it_manages_the_local_twin(lakeml, command):
+    result = lakeml("--json", "source", *command, env={"LAKEML_ENV": "aws"})
+    assert result.code == 2, result
+    error = result.json["error"]
+    assert f"`lakeml source {command[0]}` manages the local Snowflake twin" in error
+    assert "LAKEML_ENV is 'aws'" in error and "Unset LAKEML_ENV" in error

@@ -1,50 +1,32 @@
-"""Connections to the source, always through the real snowflake-connector-python.
+"""Connections to the local twin, always through the real snowflake-connector-python.
 
-Locally the connector talks HTTP to the fakesnow server of this LAKEML_HOME, exactly as production talks
-to Snowflake; on AWS it uses the account, key pair or password from `settings.source` (the ingestion
-package resolves Secrets Manager credentials before calling `connect`).
+The connector talks HTTP to the fakesnow server of this LAKEML_HOME (started if needed), exactly as
+production talks to Snowflake; the keyword arguments come from ingestion's one builder, so the twin's
+own connections (generator, tests, benchmarks) and ingestion's agree on every argument. An explicit
+`settings.source.host` (another emulator) wins over the twin's server.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ingestion.source.params import connection_params as source_params
 from lakeml.core.settings import Settings
+from lakeml.twins.snowflake.server import ensure_running
 
 if TYPE_CHECKING:
     from snowflake.connector import SnowflakeConnection
 
 
 def connection_params(settings: Settings) -> dict[str, Any]:
-    """Keyword arguments for `snowflake.connector.connect` (contains secrets: never log it)."""
-    src = settings.source
-    params: dict[str, Any] = {
-        "account": src.account,
-        "user": src.user,
-        "database": src.database,
-        "schema": src.schema_name,
-        "login_timeout": 30,
-        "network_timeout": 300,
-    }
-    if src.warehouse:
-        params["warehouse"] = src.warehouse
-    if src.role:
-        params["role"] = src.role
-    if src.password is not None and src.private_key_path is None:
-        params["password"] = src.password.get_secret_value()
-    if src.private_key_path is not None:
-        params["private_key_file"] = str(src.private_key_path)
-    if src.host:
-        params.update(host=src.host, port=src.port or 443, protocol=src.protocol)
-    elif settings.env == "local":
-        from lakeml.twins.snowflake.server import ensure_running
-
-        info = ensure_running(settings)
-        params.update(host=info.host, port=info.port, protocol="http")
-    return params
+    """Keyword arguments for `snowflake.connector.connect` to this home's twin (contains secrets: never
+    log it). Starts the twin's server when `settings.source.host` does not name another endpoint."""
+    source = settings.source
+    return source_params(source, None if source.host else ensure_running(settings))
 
 
 def connect(settings: Settings, **overrides: Any) -> SnowflakeConnection:
+    """A new connector connection to this home's twin (the caller closes it)."""
     import snowflake.connector
 
     return snowflake.connector.connect(**{**connection_params(settings), **overrides})
