@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 
 from lakeml.core.errors import UsageError
 from ml_pipelines.registry.sqlite import SqliteModelRegistry
+from ml_pipelines.serving.deploy import DeployResult, VersionLike
 from ml_pipelines.steps import deploy
 from tests.ml_pipelines.serving.conftest import train_model
 
@@ -52,25 +52,15 @@ def test_bad_events_are_refused_naming_the_problem(event: Any, message: str) -> 
     assert message in str(error.value)
 
 
-@dataclass
-class Recorded:
-    endpoint: str
-    version: str
-    action: str = "created"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"endpoint": self.endpoint, "version": self.version, "action": self.action}
-
-
 class FakeDeployer:
     deploys_on_approval = False
 
     def __init__(self) -> None:
         self.calls: list[tuple[Any, str]] = []
 
-    def deploy(self, version: Any, endpoint: str) -> Recorded:
+    def deploy(self, version: VersionLike, endpoint: str) -> DeployResult:
         self.calls.append((version, endpoint))
-        return Recorded(endpoint, f"{version.group}/{version.version}")
+        return DeployResult(endpoint, f"{version.group}/{version.version}", "created")
 
     def serving(self, endpoint: str) -> None:
         return None

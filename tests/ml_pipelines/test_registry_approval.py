@@ -60,8 +60,10 @@ def test_a_failing_hook_keeps_the_decision_and_reports_the_failure(registry: Sql
 def test_after_status_change_serves_a_change_made_elsewhere(registry: SqliteModelRegistry) -> None:
     changed = registry.approve(GROUP, 2, by="console-user", reason="approved in SageMaker Studio")
     outcome = after_status_change(
-        registry, changed, on_champion=lambda champion, version: {"v": champion.version}
-    )  # type: ignore[union-attr]
+        registry,
+        changed,
+        on_champion=lambda champion, version: {"v": champion.version},  # type: ignore[union-attr]
+    )
     assert outcome.champion is not None and outcome.champion.version == 2 and outcome.effects == {"v": 2}
 
 
