@@ -46,7 +46,7 @@ def client(
     """A boto3 client for `service` with lakeml's retry/timeout policy (one shared session: creating
     clients from one session is cheap, and the session is not thread-safe, hence the lock)."""
     global _session
-    config = Config(retries=RETRIES, connect_timeout=CONNECT_TIMEOUT_S, read_timeout=read_timeout)  # type: ignore[arg-type]
+    config = Config(retries=RETRIES, connect_timeout=CONNECT_TIMEOUT_S, read_timeout=read_timeout)
     with _lock:
         if _session is None:
             _session = boto3.session.Session()

@@ -173,11 +173,11 @@ class Settings(BaseSettings):
     env: Literal["local", "aws"] = Field("local", description="which adapters: local twins or AWS")
     home: Path = Field(Path(".lakeml"), description="root of all local state")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="log level")
-    source: SourceSettings = Field(default_factory=SourceSettings)  # type: ignore[arg-type]
-    aws: AwsSettings = Field(default_factory=AwsSettings)  # type: ignore[arg-type]
+    source: SourceSettings = Field(default_factory=SourceSettings)
+    aws: AwsSettings = Field(default_factory=AwsSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
-    transform: TransformSettings = Field(default_factory=TransformSettings)  # type: ignore[arg-type]
-    container: ContainerSettings = Field(default_factory=ContainerSettings)  # type: ignore[arg-type]
+    transform: TransformSettings = Field(default_factory=TransformSettings)
+    container: ContainerSettings = Field(default_factory=ContainerSettings)
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
