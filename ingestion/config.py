@@ -12,7 +12,6 @@ explicit `object: RETAIL.RAW.<TABLE>`. The contract follows the object, by one r
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ingestion.schema import OBJECTS, TABLES, Table, contract_table
 from lakeml.core.errors import UsageError
+from lakeml.core.settings import Settings
 
 SOURCES_ENV = "LAKEML_INGEST__SOURCES"
 DEFAULT_SOURCES = Path(__file__).resolve().parent / "sources.yml"
@@ -132,14 +132,13 @@ class SourcesConfig(BaseModel):
         return self.tables[key]
 
 
-def sources_path() -> Path:
-    """`LAKEML_INGEST__SOURCES` if set (tests and deployments point it elsewhere), else the packaged file."""
-    return Path(os.environ.get(SOURCES_ENV) or DEFAULT_SOURCES)
+def sources_path(settings: Settings) -> Path:
+    """`settings.ingest.sources` if set (tests and deployments point it elsewhere), else the packaged file."""
+    return settings.ingest.sources or DEFAULT_SOURCES
 
 
-def load_sources(path: Path | None = None) -> SourcesConfig:
+def load_sources(path: Path = DEFAULT_SOURCES) -> SourcesConfig:
     """Read and validate the sources file; any problem becomes one UsageError naming file, table and key."""
-    path = path or sources_path()
     try:
         raw = yaml.safe_load(path.read_text())
     except OSError as exc:

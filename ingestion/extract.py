@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from snowflake.connector import SnowflakeConnection
     from snowflake.connector.cursor import SnowflakeCursor
 
-Mode = str  # "incremental" | "full_refresh" | "backfill"
+Mode = Literal["incremental", "full_refresh", "backfill"]
 
 
 @dataclass(frozen=True)

@@ -9,28 +9,31 @@ bound (done in SQL here). What differs: rows are not validated in Python (the co
 `contract: false`; dbt tests check the table) and Snowflake names the files and picks the codec
 (Parquet unloads offer SNAPPY/LZO, not zstd).
 
-The local source (fakesnow) cannot run `COPY INTO @stage`, so on `LAKEML_ENV=local` this fails with a
-message instead of pretending; the SQL is built by a pure function and unit-tested.
+The local source (fakesnow) cannot run `COPY INTO @stage` (its connector says so: `can_unload` is False),
+so there this fails with a message instead of pretending; the SQL is built by a pure function and
+unit-tested.
 """
 
 from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+from ingestion.commit import commit
 from ingestion.config import TableConfig
+from ingestion.context import RunContext
 from ingestion.extract import Window
-from ingestion.landing import FileRecord, RunPaths, clean_run, write_manifest
-from ingestion.watermarks import Watermark
+from ingestion.landing import RunPaths, clean_run
+from ingestion.manifest import FileRecord, Manifest, read_manifests
+from ingestion.report import RunSummary, iso
+from ingestion.visibility import supersedes
+from ingestion.watermarks.port import Watermark
 from lakeml.core.errors import UsageError
-
-if TYPE_CHECKING:
-    from ingestion.run import RunSummary, _Context
 
 MAX_FILE_SIZE = 256 * 1024 * 1024
 
@@ -61,11 +64,10 @@ def unload_sql(
 
 
 def land_unload(
-    ctx: _Context, table: TableConfig, window: Window, current: Watermark | None, summary: RunSummary
+    ctx: RunContext, table: TableConfig, window: Window, current: Watermark | None, summary: RunSummary
 ) -> None:
-    from ingestion.run import _advance
-
-    if ctx.env == "local":
+    """Land and commit `window` of `table` with one COPY INTO, starting from watermark `current`."""
+    if not ctx.source.can_unload:
         raise UsageError(
             f"table {table.name}: mode 'unload' runs COPY INTO @stage inside Snowflake, which the local "
             "source (fakesnow) cannot run. Set mode: fetch for this table in ingestion/sources.yml locally "
@@ -73,6 +75,8 @@ def land_unload(
         )
     paths = RunPaths(table.lower, window.ingest_date, window.run_id)
     summary.run_id = window.run_id
+    summary.window_low, summary.window_high = iso(window.low), iso(window.high)
+    manifests = read_manifests(ctx.lake, table.lower)
     clean_run(ctx.lake, paths)
     keys = current.keys_at_cursor if current and window.low is not None else ()
     sql, binds = unload_sql(table, window, keys)
@@ -84,6 +88,50 @@ def land_unload(
             {"high": window.high},
         )
         keys_at_high = tuple(sorted(str(r[0]) for r in cur.fetchall() if r[0] is not None))
+    files = unloaded_files(ctx, paths)
+    landed = sum(f.rows for f in files)
+    new = Watermark(
+        cursor=window.high if window.mode != "backfill" else (current.cursor if current else window.high),
+        keys_at_cursor=keys_at_high,
+        run_id=window.run_id,
+    )
+    manifest = Manifest(
+        table=table.name,
+        run_id=window.run_id,
+        ingest_date=window.ingest_date,
+        window_low=window.low,
+        window_high=window.high,
+        mode=window.mode,
+        fetch_mode="unload",
+        from_run_id=window.from_run_id,
+        extracted=landed,
+        landed=landed,
+        quarantined=0,
+        skipped_at_watermark=0,  # done in SQL, not counted
+        batches=[(landed, landed, 0)],
+        min_cursor=None,
+        max_cursor=None,
+        schema_fingerprint=None,  # Snowflake picks the Parquet types; dbt reads them from the parts
+        columns=[],
+        source_schema=[],
+        files=files,
+        quarantine_files=[],
+        drift=None,
+        supersedes=supersedes(window.mode, manifests),
+        new_watermark=new,
+        committed_at=datetime.now(UTC),
+    )
+    commit(ctx.lake, ctx.watermarks, table, manifest, current, ctx.faults)
+    if window.mode != "backfill":
+        summary.watermark_to = iso(new.cursor)
+    summary.extracted = summary.landed = landed
+    summary.files = len(files)
+    summary.bytes = sum(f.bytes for f in files)
+    summary.status = "landed"
+
+
+def unloaded_files(ctx: RunContext, paths: RunPaths) -> list[FileRecord]:
+    """The parts Snowflake wrote into the run's bronze folder, read back for rows, size and hash."""
     files: list[FileRecord] = []
     selector = pafs.FileSelector(ctx.lake.path(paths.bronze_dir), allow_not_found=True)
     for info in sorted(ctx.lake.fs.get_file_info(selector), key=lambda i: i.path):
@@ -92,41 +140,8 @@ def land_unload(
         with ctx.lake.fs.open_input_file(info.path) as handle:
             data = handle.read()
         rows = pq.ParquetFile(pa.BufferReader(data)).metadata.num_rows
-        relative = f"{paths.bronze_dir}/{info.base_name}"
-        files.append(FileRecord(relative, rows, len(data), hashlib.sha256(data).hexdigest()))
-    landed = sum(f.rows for f in files)
-    new = Watermark(cursor=window.high, keys_at_cursor=keys_at_high, run_id=window.run_id)
-    write_manifest(
-        ctx.lake,
-        table.lower,
-        {
-            "table": table.name,
-            "run_id": window.run_id,
-            "ingest_date": window.ingest_date,
-            "window_low": window.low.isoformat() if window.low else None,
-            "window_high": window.high.isoformat(),
-            "mode": window.mode,
-            "fetch_mode": "unload",
-            "from_run_id": window.from_run_id,
-            "extracted": landed,
-            "landed": landed,
-            "quarantined": 0,
-            "batches": [[landed, landed, 0]],
-            "min_cursor": None,
-            "max_cursor": None,
-            "schema_fingerprint": None,
-            "schema": [],
-            "files": [f.to_json() for f in files],
-            "quarantine_files": [],
-            "drift": None,
-            "supersedes": [],
-            "new_watermark": new.to_json(),
-            "committed_at": datetime.now(UTC).isoformat(),
-        },
-    )
-    if window.mode != "backfill":
-        _advance(ctx.lake, ctx.store, table, current, new, window.run_id)
-        summary.watermark_to = new.cursor.isoformat()
-    summary.extracted = summary.landed = landed
-    summary.files = len(files)
-    summary.status = "landed"
+        path = f"{paths.bronze_dir}/{info.base_name}"
+        files.append(
+            FileRecord(path=path, rows=rows, bytes=len(data), sha256=hashlib.sha256(data).hexdigest())
+        )
+    return files

@@ -11,12 +11,13 @@ as pyarrow's defaults.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+
+from lakeml.core import environ
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -53,7 +54,7 @@ def gx_frame(batch: pa.Table) -> pd.DataFrame:
 
 @lru_cache(maxsize=1)
 def _context() -> Any:
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    environ.export_default("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

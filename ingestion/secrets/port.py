@@ -1,14 +1,13 @@
-"""Where Snowflake credentials come from: settings/env locally, Secrets Manager on AWS. Never logged.
+"""The secrets port: Snowflake credentials as `snowflake.connector.connect` keyword arguments. Never logged.
 
-Both adapters return the keyword arguments of `snowflake.connector.connect`, so the engine never knows
-where credentials came from; `tests/contract/test_secrets.py` holds them to the same result.
+Both adapters return the same shape, so the source connection never knows where credentials came from;
+`tests/contract/test_secrets.py` holds them to the same result. The Protocol lives apart from the
+adapters so the AWS source adapter depends on "some secrets", not on Secrets Manager.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
-
-from lakeml.core.settings import Settings
 
 
 class SecretsProvider(Protocol):
@@ -16,25 +15,3 @@ class SecretsProvider(Protocol):
         """Keyword arguments for `snowflake.connector.connect` that carry identity and secrets
         (user, password or private_key, account, and optionally host/port/protocol)."""
         ...
-
-
-class SettingsSecrets:
-    """Local adapter: credentials from `settings.source` (lakeml.toml or LAKEML_SOURCE__* env vars):
-    `password`, or key-pair auth with `private_key_path` (an unencrypted PEM file)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def snowflake_credentials(self) -> dict[str, Any]:
-        from lakeml.twins.snowflake.connection import connection_params
-
-        return connection_params(self.settings)
-
-
-def secrets_provider(settings: Settings) -> SecretsProvider:
-    """The one switch: Secrets Manager when `source.secret_id` is set on aws, else settings."""
-    if settings.env == "aws" and settings.source.secret_id:
-        from ingestion.aws_adapters import SecretsManagerSecrets
-
-        return SecretsManagerSecrets(settings)
-    return SettingsSecrets(settings)

@@ -1,11 +1,13 @@
 """One source connection per process, reused across warm Lambda invocations and re-opened when stale.
 
 Opening a Snowflake session costs a login round trip (and, on AWS, a Secrets Manager read), so a warm
-Lambda keeps its connection between invocations. A kept connection can go stale without noticing: the
-session token expires after hours of idleness, or the server (locally: the fakesnow process) restarts.
-So a connection that is closed is replaced, and one that sat idle longer than `IDLE_CHECK_AFTER_S` must
-first answer a cheap `SELECT 1`; if it cannot, it is dropped and a new one opened. Credentials are never
-logged: the log lines here name only account, user, host and the reason.
+Lambda keeps its connection between invocations: the slot is process-wide, and every adapter instance
+built for the same identity (a new `adapters(settings)` per invocation) finds the same connection. A kept
+connection can go stale without noticing: the session token expires after hours of idleness, or the
+server (locally: the fakesnow process) restarts. So a connection that is closed is replaced, and one that
+sat idle longer than `IDLE_CHECK_AFTER_S` must first answer a cheap `SELECT 1`; if it cannot, it is
+dropped and a new one opened. Credentials are never logged: the log lines here name only account, user,
+host and the reason.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,9 +27,6 @@ from tenacity import (
     wait_random_exponential,
 )
 
-from ingestion.secrets import secrets_provider
-from lakeml.core.settings import Settings
-
 if TYPE_CHECKING:
     from snowflake.connector import SnowflakeConnection
 
@@ -37,6 +37,8 @@ IDLE_CHECK_AFTER_S = 60.0
 HEALTH_CHECK_TIMEOUT_S = 10.0
 CLOSE_TIMEOUT_S = 5.0
 CONNECT_ATTEMPTS = 3
+
+ParamsFn = Callable[[], dict[str, Any]]
 
 
 @dataclass
@@ -50,10 +52,12 @@ _kept: _Kept | None = None
 _lock = threading.Lock()
 
 
-def source_connection(settings: Settings) -> SnowflakeConnection:
-    """The process's connection to the source for `settings`, opened (or re-opened) when needed."""
+def kept_connection(identity: str, params: ParamsFn) -> SnowflakeConnection:
+    """The process's connection for `identity`, opened with `params()` (or re-opened) when needed.
+
+    `identity` names what the connection was opened for (adapter, home, source settings with secrets
+    masked); a different one replaces the kept connection."""
     global _kept
-    identity = _identity(settings)
     with _lock:
         if _kept is not None:
             reason = _stale_reason(_kept, identity)
@@ -63,24 +67,18 @@ def source_connection(settings: Settings) -> SnowflakeConnection:
             log.info("re-opening the source connection: %s", reason)
             _close_quietly(_kept.connection)
             _kept = None
-        connection = _open(settings)
+        connection = _open(params)
         _kept = _Kept(connection, identity, time.monotonic())
         return connection
 
 
-def close_source_connection() -> None:
-    """Close the kept connection (end of a CLI run, tests); the next `source_connection` opens a new one."""
+def close_kept(identity: str | None = None) -> None:
+    """Close the kept connection (only if it is `identity`'s, when given); the next call opens a new one."""
     global _kept
     with _lock:
-        if _kept is not None:
+        if _kept is not None and (identity is None or _kept.identity == identity):
             _close_quietly(_kept.connection)
             _kept = None
-
-
-def _identity(settings: Settings) -> str:
-    """What the kept connection was opened for; a different home or source means a different connection.
-    `model_dump_json` masks SecretStr, so this string is safe to keep around."""
-    return f"{settings.env}|{settings.home}|{settings.source.model_dump_json()}"
 
 
 def _stale_reason(kept: _Kept, identity: str) -> str | None:
@@ -137,17 +135,17 @@ def _is_transient(exc: BaseException) -> bool:
     before_sleep=before_sleep_log(log, logging.WARNING),
     reraise=True,
 )
-def _open(settings: Settings) -> SnowflakeConnection:
+def _open(params: ParamsFn) -> SnowflakeConnection:
     import snowflake.connector
 
-    params: dict[str, Any] = secrets_provider(settings).snowflake_credentials()
+    kwargs = params()
     log.info(
         "opening a source connection: account=%s user=%s host=%s",
-        params.get("account"),
-        params.get("user"),
-        params.get("host", "<snowflake>"),
+        kwargs.get("account"),
+        kwargs.get("user"),
+        kwargs.get("host", "<snowflake>"),
     )
-    return snowflake.connector.connect(**params)
+    return snowflake.connector.connect(**kwargs)
 
 
 def _close_quietly(connection: SnowflakeConnection) -> None:

@@ -1,21 +1,19 @@
-"""How far each table's ingestion has got, and the conditional write that moves it.
+"""The watermark port: where an ingestion run records how far it got, and the conditional write that
+moves it.
 
 Advancing only succeeds from the value the caller last read, so two concurrent runs can never both
 advance the same table: the loser gets `WatermarkConflict` and its (already written, deterministic)
-files are simply rewritten by the next run of that window.
+files are simply rewritten by the next run of that window. The Protocol and its value types live here,
+apart from both adapters, so ingestion depends on the contract and never on SQLite or DynamoDB.
 """
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Protocol
 
 from lakeml.core.errors import LakemlError
-from lakeml.core.settings import Settings
 
 
 class WatermarkConflict(LakemlError):
@@ -49,6 +47,8 @@ class Watermark:
 
 
 class WatermarkStore(Protocol):
+    """Per-table watermarks with a compare-and-set advance (SQLite locally, DynamoDB on AWS)."""
+
     def get(self, table: str) -> Watermark | None: ...
 
     def advance(self, table: str, expected: Watermark | None, new: Watermark) -> None:
@@ -58,60 +58,3 @@ class WatermarkStore(Protocol):
     def clear(self, table: str) -> None:
         """Forget the table's watermark (the next run extracts from the beginning)."""
         ...
-
-
-class SqliteWatermarkStore:
-    """Local adapter: one row per table; the compare-and-set happens inside one IMMEDIATE transaction."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS watermarks (table_name TEXT PRIMARY KEY, value TEXT NOT NULL)"
-            )
-
-    def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30, isolation_level=None)
-
-    def get(self, table: str) -> Watermark | None:
-        with self._connect() as db:
-            row = db.execute("SELECT value FROM watermarks WHERE table_name = ?", (table,)).fetchone()
-        return Watermark.from_json(json.loads(row[0])) if row else None
-
-    def advance(self, table: str, expected: Watermark | None, new: Watermark) -> None:
-        db = self._connect()
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            row = db.execute("SELECT value FROM watermarks WHERE table_name = ?", (table,)).fetchone()
-            current = Watermark.from_json(json.loads(row[0])) if row else None
-            if current != expected:
-                db.execute("ROLLBACK")
-                raise WatermarkConflict(
-                    f"watermark of {table} moved to {current.run_id if current else None!r} while this run "
-                    f"expected {expected.run_id if expected else None!r}; another run committed first. "
-                    "Re-run `lakeml ingest` to continue from the new value."
-                )
-            db.execute(
-                "INSERT INTO watermarks (table_name, value) VALUES (?, ?) "
-                "ON CONFLICT(table_name) DO UPDATE SET value = excluded.value",
-                (table, json.dumps(new.to_json())),
-            )
-            db.execute("COMMIT")
-        finally:
-            db.close()
-
-    def clear(self, table: str) -> None:
-        with self._connect() as db:
-            db.execute("DELETE FROM watermarks WHERE table_name = ?", (table,))
-
-
-def watermark_store(settings: Settings) -> WatermarkStore:
-    """The one switch between the local and the AWS adapter."""
-    if settings.env == "local":
-        return SqliteWatermarkStore(settings.state_db)
-    from ingestion.aws_adapters import DynamoWatermarkStore
-
-    return DynamoWatermarkStore(
-        settings.aws.watermark_table, region=settings.aws.region, endpoint_url=settings.aws.endpoint_url
-    )

@@ -1,7 +1,8 @@
 """`lakeml ingest …`: Snowflake -> bronze, and the audit that proves nothing was lost or doubled.
 
-`lakeml ingest` itself runs the ingestion (the same `ingestion.run.ingest` call as the Lambda handler);
-`lakeml ingest verify` reconciles the source with committed bronze.
+`lakeml ingest` itself runs the ingestion (the same `ingestion.run.ingest(settings, ports, …)` call as the
+Lambda handler, with the ports `lakeml.wiring.adapters(settings)` picks); `lakeml ingest verify`
+reconciles the source with committed bronze.
 """
 
 from __future__ import annotations
@@ -67,7 +68,9 @@ def ingest_cmd(
     """Extract new and changed rows from the source into bronze (exactly once)."""
     if ctx.invoked_subcommand is not None:
         return
-    from ingestion.run import IngestFailed, ingest
+    from ingestion.report import IngestFailed
+    from ingestion.run import ingest
+    from lakeml.wiring import adapters
 
     until_ts = None
     if until is not None:
@@ -83,7 +86,12 @@ def ingest_cmd(
     with progress_bars(not want_json(as_json)) as progress:
         try:
             report = ingest(
-                settings, tables=table or None, full_refresh=full_refresh, until=until_ts, progress=progress
+                settings,
+                adapters(settings),
+                tables=table or None,
+                full_refresh=full_refresh,
+                until=until_ts,
+                progress=progress,
             )
         except IngestFailed as exc:
             document = exc.report.model_dump(mode="json")
@@ -105,8 +113,10 @@ def verify_cmd(
 ) -> None:
     """Reconcile the source with committed bronze: missing and duplicated rows per table (exit 1 if any)."""
     from ingestion.verify import verify
+    from lakeml.wiring import adapters
 
-    document = verify(load_settings(), table or None)
+    settings = load_settings()
+    document = verify(settings, adapters(settings), table or None)
 
     def render(doc: dict[str, Any]) -> None:
         view = Table(title="lakeml ingest verify (committed windows, key + cursor)")

@@ -11,6 +11,9 @@ from lakeml.core.lake.s3 import S3Lake
 from lakeml.core.settings import Settings
 
 if TYPE_CHECKING:
+    from ingestion.secrets.port import SecretsProvider
+    from ingestion.source.port import SourceConnector
+    from ingestion.watermarks.port import WatermarkStore
     from lakeml.twins.snowflake.twin import SnowflakeTwin
 
 
@@ -34,8 +37,8 @@ class AwsAdapters:
         return S3Lake(bucket, self.settings.aws.region, self.settings.aws.endpoint_url)
 
     @cached_property
-    def watermarks(self) -> Any:
-        from ingestion.aws_adapters import DynamoWatermarkStore
+    def watermarks(self) -> WatermarkStore:
+        from ingestion.watermarks.dynamo import DynamoWatermarkStore
 
         return DynamoWatermarkStore(
             self.settings.aws.watermark_table,
@@ -44,14 +47,21 @@ class AwsAdapters:
         )
 
     @cached_property
-    def secrets(self) -> Any:
-        from ingestion.aws_adapters import SecretsManagerSecrets
+    def secrets(self) -> SecretsProvider:
+        """Secrets Manager when `source.secret_id` is set; else the credentials in settings."""
+        if not self.settings.source.secret_id:
+            from ingestion.secrets.settings_secrets import SettingsSecrets
+
+            return SettingsSecrets(self.settings)
+        from ingestion.secrets.secrets_manager import SecretsManagerSecrets
 
         return SecretsManagerSecrets(self.settings)
 
     @cached_property
-    def source(self) -> Any:
-        raise NotImplementedError("source connector port: being moved (issue 11)")
+    def source(self) -> SourceConnector:
+        from ingestion.source.aws import SnowflakeSourceConnector
+
+        return SnowflakeSourceConnector(self.settings, self.secrets)
 
     @cached_property
     def transform_target(self) -> Any:

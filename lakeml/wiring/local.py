@@ -9,6 +9,9 @@ from lakeml.core.lake.local import LocalLake
 from lakeml.core.settings import Settings
 
 if TYPE_CHECKING:
+    from ingestion.secrets.port import SecretsProvider
+    from ingestion.source.port import SourceConnector
+    from ingestion.watermarks.port import WatermarkStore
     from lakeml.twins.snowflake.twin import SnowflakeTwin
 
 
@@ -21,20 +24,24 @@ class LocalAdapters:
         return LocalLake.create(self.settings.lake_dir, [self.settings.aws.lake_bucket])
 
     @cached_property
-    def watermarks(self) -> Any:
-        from ingestion.watermarks import SqliteWatermarkStore
+    def watermarks(self) -> WatermarkStore:
+        from ingestion.watermarks.sqlite import SqliteWatermarkStore
 
         return SqliteWatermarkStore(self.settings.state_db)
 
     @cached_property
-    def secrets(self) -> Any:
-        from ingestion.secrets import SettingsSecrets
+    def secrets(self) -> SecretsProvider:
+        from ingestion.secrets.settings_secrets import SettingsSecrets
 
         return SettingsSecrets(self.settings)
 
     @cached_property
-    def source(self) -> Any:
-        raise NotImplementedError("source connector port: being moved (issue 11)")
+    def source(self) -> SourceConnector:
+        """The fakesnow twin of this home, started on first connection (not when the port is built)."""
+        from ingestion.source.local import LocalSourceConnector
+        from lakeml.twins.snowflake.server import ensure_running
+
+        return LocalSourceConnector(self.settings, endpoint=lambda: ensure_running(self.settings))
 
     @cached_property
     def transform_target(self) -> Any:

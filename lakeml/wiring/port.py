@@ -8,6 +8,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from ingestion.secrets.port import SecretsProvider
+    from ingestion.source.port import SourceConnector
+    from ingestion.watermarks.port import WatermarkStore
     from lakeml.core.lake import LakeStorage
     from lakeml.core.settings import Settings
     from lakeml.twins.snowflake.twin import SnowflakeTwin
@@ -23,13 +26,13 @@ class Adapters(Protocol):
     def lake(self) -> LakeStorage: ...
 
     @property
-    def watermarks(self) -> Any: ...
+    def watermarks(self) -> WatermarkStore: ...
 
     @property
-    def secrets(self) -> Any: ...
+    def secrets(self) -> SecretsProvider: ...
 
     @property
-    def source(self) -> Any: ...
+    def source(self) -> SourceConnector: ...
 
     @property
     def transform_target(self) -> Any: ...

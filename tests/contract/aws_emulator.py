@@ -24,7 +24,7 @@ from moto.moto_server.werkzeug_app import (
 from moto.server import ThreadedMotoServer
 from werkzeug.serving import make_server
 
-from ingestion.aws_adapters import WATERMARK_KEY
+from ingestion.watermarks.dynamo import WATERMARK_KEY
 
 REGION = "eu-west-1"
 FAKE_AWS_ENV = {

@@ -17,8 +17,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from ingestion.aws_adapters import SecretsManagerSecrets, _secrets_client_provider
-from ingestion.secrets import SecretsProvider, SettingsSecrets, secrets_provider
+from ingestion.secrets.port import SecretsProvider
+from ingestion.secrets.secrets_manager import SecretsManagerSecrets, secrets_client_provider
+from ingestion.secrets.settings_secrets import SettingsSecrets
 from lakeml.core.errors import ConfigError
 from lakeml.core.settings import Settings
 from tests.contract.aws_emulator import REGION, create_secret
@@ -192,7 +193,7 @@ def test_reading_a_secret_never_logs_its_value_even_at_debug(
 def count_get_secret_value_calls(settings: Settings) -> list[str]:
     """Record every GetSecretValue the adapter's (process-wide) client sends, by secret id."""
     calls: list[str] = []
-    client = _secrets_client_provider(settings.aws.region, settings.aws.endpoint_url).client
+    client = secrets_client_provider(settings.aws.region, settings.aws.endpoint_url).client
 
     def record(params: dict[str, Any], **_: Any) -> None:
         if params.get("SecretId") == settings.source.secret_id:
@@ -263,8 +264,10 @@ def test_secret_that_is_not_json_is_reported(aws_endpoint: str, home: Path) -> N
     assert CANARY not in str(error.value)
 
 
-def test_the_switch_picks_secrets_manager_only_on_aws_with_a_secret_id(home: Path) -> None:
-    assert isinstance(secrets_provider(Settings()), SettingsSecrets)
-    assert isinstance(secrets_provider(Settings(env="aws")), SettingsSecrets)
-    aws = secrets_provider(Settings(env="aws", source={"secret_id": "lakeml/snowflake"}))
+def test_the_wiring_picks_secrets_manager_only_on_aws_with_a_secret_id(home: Path) -> None:
+    from lakeml.wiring import adapters
+
+    assert isinstance(adapters(Settings()).secrets, SettingsSecrets)
+    assert isinstance(adapters(Settings(env="aws")).secrets, SettingsSecrets)
+    aws = adapters(Settings(env="aws", source={"secret_id": "lakeml/snowflake"})).secrets
     assert isinstance(aws, SecretsManagerSecrets)

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.aws_adapters import DynamoWatermarkStore
-from ingestion.watermarks import SqliteWatermarkStore, Watermark, WatermarkConflict, WatermarkStore
+from ingestion.watermarks.dynamo import DynamoWatermarkStore
+from ingestion.watermarks.port import Watermark, WatermarkConflict, WatermarkStore
+from ingestion.watermarks.sqlite import SqliteWatermarkStore
 from tests.contract.aws_emulator import REGION, create_watermark_table
 
 T0 = datetime(2026, 11, 20, 3, 0, 0)

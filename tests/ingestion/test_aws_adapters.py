@@ -1,5 +1,5 @@
 """What the DynamoDB watermark adapter adds beyond the port contract: its item layout (shared with infra
-and operators), the switch that selects it, and errors that say which table and what to do."""
+and operators), the wiring that selects it, and errors that say which table and what to do."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.aws_adapters import DynamoWatermarkStore
-from ingestion.watermarks import SqliteWatermarkStore, Watermark, WatermarkConflict, watermark_store
+from ingestion.watermarks.dynamo import DynamoWatermarkStore
+from ingestion.watermarks.port import Watermark, WatermarkConflict
+from ingestion.watermarks.sqlite import SqliteWatermarkStore
 from lakeml.core.errors import ConfigError, LakemlError
 from lakeml.core.settings import Settings
 from tests.contract.aws_emulator import REGION, client, create_watermark_table, moto_server
@@ -86,17 +87,21 @@ def test_a_missing_table_is_a_config_error_naming_it_and_the_setting(aws_endpoin
             call()
 
 
-def test_the_switch_picks_dynamodb_on_aws_with_the_configured_table(
+def test_the_wiring_picks_dynamodb_on_aws_with_the_configured_table(
     home: Path, aws_endpoint: str, table: str
 ) -> None:
+    from lakeml.wiring import adapters
+
     settings = Settings(
         env="aws", aws={"region": REGION, "watermark_table": table, "endpoint_url": aws_endpoint}
     )
-    store = watermark_store(settings)
+    store = adapters(settings).watermarks
     assert isinstance(store, DynamoWatermarkStore) and store.table_name == table
     store.advance("ORDERS", None, MARK)
     assert DynamoWatermarkStore(table, REGION, aws_endpoint).get("ORDERS") == MARK
 
 
-def test_the_switch_picks_sqlite_locally(home: Path) -> None:
-    assert isinstance(watermark_store(Settings()), SqliteWatermarkStore)
+def test_the_wiring_picks_sqlite_locally(home: Path) -> None:
+    from lakeml.wiring import adapters
+
+    assert isinstance(adapters(Settings()).watermarks, SqliteWatermarkStore)

@@ -7,9 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ingestion.handler import IngestRequest, InvalidEvent, parse_event, publish, watermark_lag_seconds
-from ingestion.run import IngestReport, RunSummary
+from ingestion.config import load_sources
+from ingestion.events import IngestRequest, InvalidEvent, parse_event
+from ingestion.metrics import publish, watermark_lag_seconds
+from ingestion.report import IngestReport, RunSummary
 
+CONFIGURED = list(load_sources().tables)  # the packaged sources file
 NOW = datetime(2026, 11, 27, 6, 0, 0, tzinfo=UTC)
 SCHEDULED = {
     "version": "0",
@@ -40,7 +43,7 @@ SCHEDULED = {
     ids=["all", "one", "case-and-repeats", "full-refresh", "scheduled", "eventbridge-detail"],
 )
 def test_accepted_events(event: dict, expected: IngestRequest) -> None:
-    assert parse_event(event) == expected
+    assert parse_event(event, CONFIGURED) == expected
 
 
 @pytest.mark.parametrize(
@@ -56,7 +59,7 @@ def test_accepted_events(event: dict, expected: IngestRequest) -> None:
 )
 def test_rejected_events_name_the_field_and_show_the_shape(event: object, message: str) -> None:
     with pytest.raises(InvalidEvent, match=message) as error:
-        parse_event(event)
+        parse_event(event, CONFIGURED)
     assert '{"tables": ["ORDERS"], "full_refresh": false}' in str(error.value)
 
 
@@ -121,8 +124,8 @@ def test_in_lambda_the_engines_stdlib_logs_come_out_as_powertools_json() -> None
     import sys
 
     code = (
-        "import logging, ingestion.handler\n"
-        "logging.getLogger('ingestion.connection').info('opening a source connection')\n"
+        "import logging, lakeml.handlers.ingest\n"
+        "logging.getLogger('ingestion.source.kept').info('opening a source connection')\n"
         "logging.getLogger('lakeml.lake').warning('lake warning')\n"
     )
     env = {**os.environ, "AWS_LAMBDA_FUNCTION_NAME": "lakeml-ingest", "POWERTOOLS_TRACE_DISABLED": "1"}
@@ -131,6 +134,6 @@ def test_in_lambda_the_engines_stdlib_logs_come_out_as_powertools_json() -> None
     assert proc.returncode == 0, proc.stderr
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     assert [(entry["name"], entry["level"], entry["service"]) for entry in lines] == [
-        ("ingestion.connection", "INFO", "lakeml-ingestion"),
+        ("ingestion.source.kept", "INFO", "lakeml-ingestion"),
         ("lakeml.lake", "WARNING", "lakeml-ingestion"),
     ]

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from ingestion.landing import WRITE_BOUNDARIES
+from ingestion.faults import WRITE_BOUNDARIES
 from tests.conftest import REPO
 from tests.ingestion.conftest import at
 

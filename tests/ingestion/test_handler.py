@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from ingestion.aws_adapters import DynamoWatermarkStore
+from ingestion.watermarks.dynamo import DynamoWatermarkStore
 from lakeml.core.settings import Settings
 from tests.contract.aws_emulator import (
     REGION,
@@ -116,9 +116,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             )
             yield World(endpoint, home, config, secret_id, counts, sources)
     finally:
-        from ingestion.connection import close_source_connection
+        from ingestion.source.kept import close_kept
 
-        close_source_connection()
+        close_kept()
         server.stop(local)
 
 
@@ -168,7 +168,7 @@ def deployment(world: World, monkeypatch: pytest.MonkeyPatch) -> Lambda:
 @pytest.fixture
 def invoke(deployment: Lambda, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture):
     """Call the handler as the runtime does; the powertools logger writes to this test's captured stdout."""
-    from ingestion import handler as module
+    from lakeml.handlers import ingest as module
 
     caplog.set_level(logging.DEBUG)
     stream_handler = module.logger.registered_handler
@@ -297,7 +297,7 @@ def test_scheduled_eventbridge_event_ingests_every_table(deployment: Lambda, inv
 def test_bad_event_is_a_validation_error_naming_the_field(
     deployment: Lambda, invoke: Any, event: dict[str, Any], field: str
 ) -> None:
-    from ingestion.handler import InvalidEvent
+    from ingestion.events import InvalidEvent
 
     with pytest.raises(InvalidEvent, match=rf"invalid ingestion event: {field}: "):
         invoke(event)
@@ -311,7 +311,7 @@ def test_persistent_failure_raises_so_the_event_reaches_the_dlq(
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    from ingestion.run import IngestFailed
+    from ingestion.report import IngestFailed
 
     monkeypatch.setenv("LAKEML_AWS__WATERMARK_TABLE", "lakeml-watermarks-never-created")
     with pytest.raises(IngestFailed, match="lakeml-watermarks-never-created") as failure:
@@ -375,10 +375,10 @@ def test_key_pair_secret_authenticates_through_the_connector(
     result = invoke({"tables": ["PRODUCTS"]})
 
     assert result["runs"][0]["landed"] == world.source_counts["PRODUCTS"]
-    from ingestion.connection import source_connection
     from lakeml.core.settings import load_settings
+    from lakeml.wiring import adapters
 
-    assert type(source_connection(load_settings()).auth_class).__name__ == "AuthByKeyPair"
+    assert type(adapters(load_settings()).source.connection().auth_class).__name__ == "AuthByKeyPair"
     captured = capsys.readouterr()
     assert_canary_never_appears(captured, caplog)
     assert "PRIVATE KEY" not in captured.out + captured.err + caplog.text

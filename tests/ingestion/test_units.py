@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -13,14 +13,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ingestion import run as run_module
+from ingestion.commit import reconcile
 from ingestion.config import TableConfig, load_sources
-from ingestion.extract import Stream, Window, arrow_type, select_sql
-from ingestion.landing import manifest_path, read_manifests, write_manifest
+from ingestion.extract import Mode, Stream, Window, arrow_type, select_sql
+from ingestion.manifest import Manifest, manifest_path, read_manifests, write_manifest
 from ingestion.retry import is_transient
 from ingestion.schema import TABLES, VIEWS
 from ingestion.unload import unload_sql
-from ingestion.watermarks import SqliteWatermarkStore, Watermark
+from ingestion.validate import AccountingError, Validator
+from ingestion.visibility import publish_visibility, read_visibility, visible_runs
+from ingestion.watermarks.port import Watermark
+from ingestion.watermarks.sqlite import SqliteWatermarkStore
 from lakeml.core.errors import UsageError
 from lakeml.core.lake.local import LocalLake
 
@@ -81,7 +84,7 @@ def test_stream_recuts_any_connector_batches_into_fixed_chunks(tmp_path):
 def test_duplicate_copies_are_found_across_chunk_boundaries(tmp_path):
     table = orders_config(tmp_path, contract="false")
     window = Window("ORDERS", None, T + timedelta(minutes=9), "incremental")
-    validator = run_module._Validator(table, SCHEMA, window, frozenset(), T, contract=None)
+    validator = Validator(table, SCHEMA, window, frozenset(), T, contract=None)
     first = validator(batch([1, 2, 3], [0, 0, 1]))
     second = validator(batch([3, 3, 4], [1, 1, 1]))  # 3@1 continues across the boundary
     assert first.quarantined.num_rows == 0
@@ -93,7 +96,7 @@ def test_duplicate_copies_are_found_across_chunk_boundaries(tmp_path):
 def test_rows_at_the_low_bound_already_landed_are_skipped_by_key(tmp_path):
     table = orders_config(tmp_path, contract="false")
     window = Window("ORDERS", T, T + timedelta(minutes=5), "incremental")
-    validator = run_module._Validator(table, SCHEMA, window, frozenset({"1", "2"}), T, contract=None)
+    validator = Validator(table, SCHEMA, window, frozenset({"1", "2"}), T, contract=None)
     out = validator(batch([1, 2, 7, 3], [0, 0, 0, 5]))
     assert out.good.column("ORDER_ID").to_pylist() == [7, 3]
     assert validator.skipped == 2 and validator.keys_at_high == {"3"}
@@ -110,8 +113,8 @@ def test_a_contract_that_loses_rows_stops_the_run(tmp_path, monkeypatch):
 
     monkeypatch.setattr("ingestion.contracts.check_batch", lossy)
     window = Window("ORDERS", None, T, "incremental")
-    validator = run_module._Validator(table, SCHEMA, window, frozenset(), T, contract=object())
-    with pytest.raises(run_module.AccountingError, match="extracted 2 rows but landed 1"):
+    validator = Validator(table, SCHEMA, window, frozenset(), T, contract=object())
+    with pytest.raises(AccountingError, match="extracted 2 rows but landed 1"):
         validator(batch([1, 2], [0, 0]))
 
 
@@ -219,34 +222,56 @@ def test_the_contract_follows_the_schema_of_the_object(tmp_path, options, expect
     assert load_sources(path).table("CUSTOMERS").contract_table == expected
 
 
-def _manifest(run_id: str, from_run_id: str | None, high: datetime, committed: str) -> dict[str, Any]:
-    return {
-        "table": "ORDERS",
-        "run_id": run_id,
-        "mode": "incremental",
-        "from_run_id": from_run_id,
-        "window_high": high.isoformat(),
-        "new_watermark": Watermark(high, ("1",), run_id).to_json(),
-        "committed_at": committed,
-        "files": [],
-    }
+def manifest(
+    run_id: str,
+    from_run_id: str | None,
+    high: datetime,
+    committed: int,
+    mode: Mode = "incremental",
+    supersedes: tuple[str, ...] = (),
+) -> Manifest:
+    """A committed run of ORDERS with no parts; `committed` orders the runs (minutes after T)."""
+    return Manifest(
+        table="ORDERS",
+        run_id=run_id,
+        ingest_date=high.date().isoformat(),
+        window_low=None,
+        window_high=high,
+        mode=mode,
+        fetch_mode="fetch",
+        from_run_id=from_run_id,
+        extracted=0,
+        landed=0,
+        quarantined=0,
+        batches=[],
+        min_cursor=None,
+        max_cursor=None,
+        schema_fingerprint="f",
+        columns=[],
+        files=[],
+        quarantine_files=[],
+        drift=None,
+        supersedes=list(supersedes),
+        new_watermark=Watermark(high, ("1",), run_id),
+        committed_at=(T + timedelta(minutes=committed)).replace(tzinfo=UTC),
+    )
 
 
 def test_recovery_rolls_a_committed_run_forward_and_uncommits_its_losing_sibling(tmp_path):
     lake_fs = LocalLake.create(tmp_path / "lake")
     store = SqliteWatermarkStore(tmp_path / "state.db")
     table = orders_config(tmp_path)
-    first = _manifest("r1", None, T, "1")
-    store.advance("ORDERS", None, Watermark.from_json(first["new_watermark"]))
-    for manifest in (
+    first = manifest("r1", None, T, 1)
+    store.advance("ORDERS", None, first.new_watermark)
+    for run in (
         first,
-        _manifest("r2a", "r1", T + timedelta(hours=1), "2"),
-        _manifest("r2b", "r1", T + timedelta(hours=2), "3"),
+        manifest("r2a", "r1", T + timedelta(hours=1), 2),
+        manifest("r2b", "r1", T + timedelta(hours=2), 3),
     ):
-        write_manifest(lake_fs, "orders", manifest)
-    current, recovered = run_module.reconcile(lake_fs, store, table, store.get("ORDERS"))
+        write_manifest(lake_fs, run)
+    current, recovered = reconcile(lake_fs, store, table, store.get("ORDERS"))
     assert recovered == ["r2b"] and current == store.get("ORDERS") and current.run_id == "r2b"
-    assert [m["run_id"] for m in read_manifests(lake_fs, "orders")] == ["r1", "r2b"]
+    assert [m.run_id for m in read_manifests(lake_fs, "orders")] == ["r1", "r2b"]
     assert json.loads(Path(lake_fs.path(manifest_path("orders", "r2b"))).read_text())["run_id"] == "r2b"
 
 
@@ -283,3 +308,34 @@ def test_chunking_keeps_every_row_in_order_whatever_the_batch_sizes(sizes, chunk
     assert all(c.num_rows == chunk for c in chunks[:-1]) and all(0 < c.num_rows <= chunk for c in chunks)
     got = [v for c in chunks for v in c.column("ORDER_ID").to_pylist()]
     assert got == list(range(start)) and all(c.schema == SCHEMA for c in chunks)
+
+
+def test_a_full_refresh_hides_the_runs_it_supersedes_and_the_index_shows_what_verify_counts(tmp_path):
+    lake = LocalLake.create(tmp_path / "lake")
+    runs = (
+        manifest("r1", None, T, 1),
+        manifest("r2", "r1", T + timedelta(hours=1), 2),
+        manifest("f3", "r2", T + timedelta(hours=2), 3, "full_refresh", ("r1", "r2")),
+        manifest("r4", "f3", T + timedelta(hours=3), 4),
+    )
+    for run in runs:
+        write_manifest(lake, run)
+    assert [m.run_id for m in visible_runs(read_manifests(lake, "orders"))] == ["f3", "r4"]
+    assert read_visibility(lake, "orders") == []  # committed, but not yet published
+
+    publish_visibility(lake)  # no tables named: every table with manifests
+
+    index = read_visibility(lake, "orders")
+    assert [(r.run_id, r.mode) for r in index] == [("f3", "full_refresh"), ("r4", "incremental")]
+    assert index[0].committed_at == runs[2].committed_at.isoformat()
+    assert not list(Path(lake.path("bronze/_visible")).glob(".tmp-*"))  # moved into place whole
+
+
+def test_the_manifest_keeps_its_json_shape(tmp_path):
+    lake = LocalLake.create(tmp_path / "lake")
+    write_manifest(lake, manifest("r1", None, T, 1))
+    doc = json.loads(Path(lake.path(manifest_path("orders", "r1"))).read_text())
+    assert doc["window_high"] == T.isoformat() and doc["committed_at"].endswith("+00:00")
+    assert doc["schema"] == [] and "columns" not in doc
+    assert doc["new_watermark"] == {"cursor": T.isoformat(), "keys_at_cursor": ["1"], "run_id": "r1"}
+    assert Manifest.model_validate(doc) == manifest("r1", None, T, 1)
