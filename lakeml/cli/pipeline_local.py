@@ -1,7 +1,9 @@
-"""`lakeml pipeline run|executions|logs|graph`: the local runner's commands.
+"""`lakeml pipeline run|executions|logs|graph`: run a pipeline to its end, and look at local executions.
 
-They are added to the `pipeline` sub-app (which also has `definition`, `upsert`, `start`) by
-`register(app)`, so the runner's commands live beside the runner's code.
+`run` publishes the definition and executes it through the pipeline runner port, on whichever runner
+the wiring chose (the local runner, or SageMaker with LAKEML_ENV=aws), printing each step as it starts
+and ends. `executions`, `logs` and `graph` read the local runner's execution records. They are added to
+the `pipeline` sub-app (which also has `definition`, `upsert`, `start`) by `register(app)`.
 """
 
 from __future__ import annotations
@@ -15,28 +17,9 @@ from rich.table import Table
 
 from lakeml.cli.output import JSON_OPTION, emit, err_console, handles_errors, out_console, want_json
 from lakeml.core.errors import UsageError
-from lakeml.core.settings import Settings, load_settings
-
-
-def summary(record: Any, folder: Path | None = None) -> dict[str, Any]:
-    """The `--json` document of one execution."""
-    return {
-        "execution_id": record.execution_id,
-        "status": record.status,
-        "steps": [
-            {
-                "name": s.name,
-                "type": s.type,
-                "status": s.status,
-                "seconds": s.seconds,
-                **({"cache_hit": True} if s.cache_hit else {}),
-            }
-            for s in record.steps
-        ],
-        "registered": record.registered.model_dump() if record.registered else None,
-        "failure_reason": record.failure_reason,
-        "graph": str(folder / "graph.html") if folder else None,
-    }
+from lakeml.core.settings import load_settings
+from lakeml.wiring import adapters
+from ml_pipelines.runner.port import PipelineRunner, StepCallback, StepStatus
 
 
 def parse_params(values: list[str]) -> dict[str, str]:
@@ -49,50 +32,42 @@ def parse_params(values: list[str]) -> dict[str, str]:
     return overrides
 
 
-def load_definition(settings: Settings, path: Path | None, batch: bool) -> dict[str, Any]:
-    if path is not None:
-        try:
-            return dict(json.loads(path.read_text()))
-        except (OSError, ValueError) as exc:
-            raise UsageError(f"--definition {path}: {exc}") from None
-    from ml_pipelines.pipeline import definition_for  # the one definition, built with the SageMaker SDK
-
-    return definition_for(settings, batch=batch)
+def read_definition(path: Path) -> dict[str, Any]:
+    try:
+        return dict(json.loads(path.read_text()))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--definition {path}: {exc}") from None
 
 
-def run_local(
-    settings: Settings, definition: dict[str, Any], overrides: dict[str, str], quiet: bool
-) -> dict[str, Any]:
-    """Run a definition locally with per-step progress; returns the execution record (+ graph page)."""
-    from ml_pipelines.runner.definition import load
-    from ml_pipelines.runner.engine import LocalRunner
-    from ml_pipelines.runner.graph import write
+def check_where(pipelines: PipelineRunner, local: bool | None) -> None:
+    """`--local` / `--aws` say where the user expects the run; the wiring (LAKEML_ENV) decides it."""
+    if local is True and pipelines.remote:
+        raise UsageError(
+            "`--local` asks for the local runner, but LAKEML_ENV=aws wires SageMaker; "
+            "unset LAKEML_ENV (or set it to local) to run on this machine"
+        )
+    if local is False and not pipelines.remote:
+        raise UsageError(
+            "`--aws` asks for SageMaker, but the local runner is wired; set LAKEML_ENV=aws "
+            "(and the LAKEML_AWS__* names from infra's outputs)"
+        )
 
-    runner = LocalRunner(
-        settings,
-        load(definition),
-        pipeline_name=definition.get("Metadata", {}).get("Name", "lakeml-churn-training")
-        if isinstance(definition.get("Metadata"), dict)
-        else "lakeml-churn-training",
-    )
 
-    def on_event(kind: str, step: Any) -> None:
-        if quiet:
+def step_printer(quiet: bool) -> StepCallback | None:
+    """Per-step progress on stderr (▶ started, ■ ended), or nothing when the output is JSON."""
+    if quiet:
+        return None
+
+    def show(step: StepStatus) -> None:
+        if not step.terminal:
+            err_console.print(f"[blue]▶[/] {step.name} ({step.type or 'step'})", highlight=False)
             return
-        if kind == "started":
-            err_console.print(f"[blue]▶[/] {step.name} ({step.type})", highlight=False)
-        else:
-            colour = "green" if step.status == "Succeeded" else "red"
-            extra = " (cache hit)" if step.cache_hit else ""
-            err_console.print(
-                f"[{colour}]■[/] {step.name}: {step.status} in {step.seconds:.1f} s{extra}",
-                highlight=False,
-            )
+        colour = "green" if step.status == "Succeeded" else "red"
+        seconds = f" in {step.seconds:.1f} s" if step.seconds is not None else ""
+        extra = " (cache hit)" if step.cache_hit else ""
+        err_console.print(f"[{colour}]■[/] {step.name}: {step.status}{seconds}{extra}", highlight=False)
 
-    record = runner.run(overrides, on_event=on_event)
-    folder = runner.store.folder(record.execution_id)
-    write(record, folder / "graph.html")
-    return summary(record, folder)
+    return show
 
 
 def _render_execution(doc: dict[str, Any]) -> None:
@@ -100,7 +75,7 @@ def _render_execution(doc: dict[str, Any]) -> None:
     for column in ("step", "type", "status", "seconds"):
         table.add_column(column, justify="right" if column == "seconds" else "left")
     for step in doc["steps"]:
-        table.add_row(step["name"], step["type"], step["status"], f"{step['seconds'] or 0:.1f}")
+        table.add_row(step["name"], step["type"] or "", step["status"], f"{step['seconds'] or 0:.1f}")
     out_console.print(table)
     if doc.get("registered"):
         r = doc["registered"]
@@ -115,8 +90,10 @@ def register(app: typer.Typer) -> None:
     @app.command("run")
     @handles_errors
     def run(
-        local: bool = typer.Option(
-            True, "--local/--aws", help="Run with the local runner (default) or on SageMaker."
+        local: bool | None = typer.Option(
+            None,
+            "--local/--aws",
+            help="Where you expect it to run; LAKEML_ENV decides (local runner, or SageMaker with aws).",
         ),
         param: list[str] = typer.Option(
             [], "--param", help="Override a pipeline parameter: K=V (repeatable)."
@@ -127,17 +104,28 @@ def register(app: typer.Typer) -> None:
         batch: bool = typer.Option(False, "--batch", help="Run the batch-scoring pipeline."),
         as_json: bool = JSON_OPTION,
     ) -> None:
-        """Execute the pipeline definition JSON locally: same JSON as SageMaker, no Docker, no AWS."""
+        """Upsert the pipeline, execute it and wait for its end: the same JSON locally and on SageMaker."""
+        from ml_pipelines.lifecycle import execute, publish
+        from ml_pipelines.pipeline import pipeline_name
+
         settings = load_settings()
-        if not local:
-            raise UsageError(
-                "`lakeml pipeline run --aws` is `lakeml pipeline upsert` then `lakeml pipeline start`"
+        pipelines = adapters(settings).pipelines
+        check_where(pipelines, local)
+        overrides = parse_params(param)
+        if definition is not None:
+            document = read_definition(definition)
+            metadata = document.get("Metadata")
+            name = (metadata.get("Name") if isinstance(metadata, dict) else None) or pipeline_name(
+                batch=batch
             )
-        record = run_local(
-            settings, load_definition(settings, definition, batch), parse_params(param), want_json(as_json)
-        )
-        emit(record, as_json, _render_execution)
-        if record["status"] != "Succeeded":
+            pipelines.upsert(
+                name, document, description=f"lakeml pipeline run --definition {definition.name}"
+            )
+        else:
+            name = publish(settings, pipelines, batch=batch).pipeline
+        status = execute(pipelines, name, overrides, on_step=step_printer(want_json(as_json)))
+        emit(status.document(), as_json, _render_execution)
+        if status.status != "Succeeded":
             raise typer.Exit(1)
 
     @app.command("executions")

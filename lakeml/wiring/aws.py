@@ -97,7 +97,10 @@ class AwsAdapters:
 
     @cached_property
     def pipelines(self) -> Any:
-        raise NotImplementedError("pipeline runner port: being built (issue 11)")
+        from ml_pipelines.pipeline import Target
+        from ml_pipelines.runner.sagemaker import SageMakerPipelineRunner
+
+        return SageMakerPipelineRunner(self._client("sagemaker"), Target.from_settings(self.settings).role_arn)
 
     @cached_property
     def notifier(self) -> Any:

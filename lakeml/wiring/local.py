@@ -68,7 +68,9 @@ class LocalAdapters:
 
     @cached_property
     def pipelines(self) -> Any:
-        raise NotImplementedError("pipeline runner port: being built (issue 11)")
+        from ml_pipelines.runner.local import LocalPipelineRunner
+
+        return LocalPipelineRunner(self.settings, self.registry)
 
     @cached_property
     def notifier(self) -> Any:

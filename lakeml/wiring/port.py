@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from lakeml.twins.snowflake.twin import SnowflakeTwin
     from ml_pipelines.feature_store import FeatureStore
     from ml_pipelines.registry import ModelRegistry
+    from ml_pipelines.runner.port import PipelineRunner
     from ml_pipelines.serving.deploy import Deployer
 
 
@@ -47,7 +48,7 @@ class Adapters(Protocol):
     def deployer(self) -> Deployer: ...
 
     @property
-    def pipelines(self) -> Any: ...
+    def pipelines(self) -> PipelineRunner: ...
 
     @property
     def notifier(self) -> Any: ...

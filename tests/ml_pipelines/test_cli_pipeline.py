@@ -1,5 +1,6 @@
 """`lakeml pipeline definition|upsert|start`: the printed definition is the snapshot; upsert creates then
-updates the pipeline and start starts an execution (moto's SageMaker; it records, it runs nothing)."""
+updates the pipeline and start starts an execution — on the local runner by default, on SageMaker (moto:
+it records, it runs nothing) with LAKEML_ENV=aws."""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from lakeml.core.errors import UsageError
 
 pytestmark = pytest.mark.xdist_group("ml_cli")
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -22,15 +21,42 @@ def test_definition_command_prints_the_training_definition(lakeml: Any) -> None:
     assert json.loads(result.stdout) == json.loads((SNAPSHOTS / "training.json").read_text())
 
 
-def test_upsert_and_start_refuse_local_env_with_the_fix(lakeml: Any) -> None:
-    result = lakeml("--json", "pipeline", "upsert")
-    assert result.code == 2
-    assert "LAKEML_ENV=aws" in result.json["error"]
+def test_upsert_stores_the_definition_for_the_local_runner_and_start_runs_it(lakeml: Any, home: Path) -> None:
+    missing = lakeml("--json", "pipeline", "start", "--batch")
+    assert missing.code == 2 and "lakeml pipeline upsert" in missing.json["error"]
+    first = lakeml("--json", "pipeline", "upsert", "--batch")
+    assert first.code == 0, first
+    assert (first.json["action"], first.json["pipeline"]) == ("created", "lakeml-churn-batch-scoring")
+    stored = home / "pipelines" / "definitions" / "lakeml-churn-batch-scoring.json"
+    assert json.loads(stored.read_text())["definition"] == json.loads((SNAPSHOTS / "batch.json").read_text())
+    assert lakeml("--json", "pipeline", "upsert", "--batch").json["action"] == "updated"
+    started = lakeml("--json", "pipeline", "start", "--batch")  # runs now: no gold, no champion -> Failed
+    assert started.code == 0, started
+    assert started.json["status"] == "Failed"
+    assert (home / "pipelines" / "executions" / started.json["execution_arn"]).is_dir()
+
+
+def test_run_where_the_wiring_does_not_point_names_the_setting(lakeml: Any) -> None:
+    result = lakeml("--json", "pipeline", "run", "--aws")
+    assert result.code == 2 and "LAKEML_ENV=aws" in result.json["error"]
 
 
 @pytest.fixture
 def aws(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """LAKEML_ENV=aws against moto's in-process SageMaker (it records pipelines, runs nothing). moto lacks
+    ListPipelineExecutionSteps; it is added answering what moto runs: no steps."""
     from moto import mock_aws
+    from moto.core.responses import ActionResult
+    from moto.sagemaker.responses import SageMakerResponse
+
+    from lakeml.core import aws as aws_clients
+
+    monkeypatch.setattr(
+        SageMakerResponse,
+        "list_pipeline_execution_steps",
+        lambda self: ActionResult({"PipelineExecutionSteps": []}),
+        raising=False,
+    )
 
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -42,54 +68,48 @@ def aws(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         "LAKEML_AWS__SAGEMAKER_ROLE_ARN": "arn:aws:iam::123456789012:role/lakeml-sagemaker",
     }.items():
         monkeypatch.setenv(name, value)
+    aws_clients.reset()
     with mock_aws():
         from lakeml.core.settings import load_settings
 
         yield load_settings()
+    aws_clients.reset()
 
 
-def test_upsert_creates_then_updates_and_start_starts_an_execution(aws: Any) -> None:
+def test_upsert_creates_then_updates_and_start_starts_an_execution(lakeml: Any, aws: Any) -> None:
     import boto3
 
-    from lakeml.cli.pipeline import start, upsert
     from ml_pipelines.pipeline import TRAINING_PIPELINE
 
-    first = upsert(aws)
-    assert first["action"] == "created" and first["pipeline"] == TRAINING_PIPELINE
+    first = lakeml("--json", "pipeline", "upsert")
+    assert first.code == 0, first
+    assert first.json["action"] == "created" and first.json["pipeline"] == TRAINING_PIPELINE
     client = boto3.client("sagemaker", region_name="eu-west-1")
     described = client.describe_pipeline(PipelineName=TRAINING_PIPELINE)
     assert described["RoleArn"] == "arn:aws:iam::123456789012:role/lakeml-sagemaker"
     stored = json.loads(described["PipelineDefinition"])
     assert [s["Name"] for s in stored["Steps"]][:2] == ["IngestFeatures", "Prepare"]
-    assert upsert(aws)["action"] == "updated"
-    started = start(aws, params={"MaxTuningJobs": "4"})
-    assert started["execution_arn"].startswith("arn:aws:sagemaker:eu-west-1:")
+    assert lakeml("--json", "pipeline", "upsert").json["action"] == "updated"
+    started = lakeml("--json", "pipeline", "start", "--param", "MaxTuningJobs=4")
+    assert started.code == 0, started
+    assert started.json["execution_arn"].startswith("arn:aws:sagemaker:eu-west-1:")
+    assert started.json["parameters"] == {"MaxTuningJobs": "4"}
     executions = client.list_pipeline_executions(PipelineName=TRAINING_PIPELINE)["PipelineExecutionSummaries"]
     assert len(executions) == 1
+    assert not (Path(aws.home) / "pipelines" / "executions").exists()  # nothing ran locally
 
 
-def test_start_of_a_missing_pipeline_says_to_upsert_first(aws: Any) -> None:
-    from lakeml.cli.pipeline import start
-    from lakeml.core.errors import LakemlError
-
-    with pytest.raises(LakemlError, match="lakeml pipeline upsert"):
-        start(aws, batch=True)
-
-
-def test_require_aws_names_the_setting() -> None:
-    from lakeml.cli.pipeline import _require_aws
-    from lakeml.core.settings import Settings
-
-    with pytest.raises(UsageError, match="LAKEML_ENV=aws"):
-        _require_aws(Settings(env="local"), "start")
+def test_start_of_a_missing_pipeline_says_to_upsert_first(lakeml: Any, aws: Any) -> None:
+    result = lakeml("--json", "pipeline", "start", "--batch")
+    assert result.code == 2
+    assert "lakeml-churn-batch-scoring does not exist in SageMaker" in result.json["error"]
+    assert "lakeml pipeline upsert" in result.json["error"]
 
 
 def test_upsert_refuses_placeholder_aws_names_naming_the_variables(
-    aws: Any, monkeypatch: pytest.MonkeyPatch
+    lakeml: Any, aws: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lakeml.cli.pipeline import upsert
-    from lakeml.core.errors import ConfigError
-
     monkeypatch.delenv("LAKEML_AWS__ACCOUNT_ID")
-    with pytest.raises(ConfigError, match="LAKEML_AWS__IMAGE_URI, LAKEML_AWS__DEPLOY_FUNCTION_ARN not set"):
-        upsert(aws)
+    result = lakeml("--json", "pipeline", "upsert")
+    assert result.code == 2
+    assert "LAKEML_AWS__IMAGE_URI, LAKEML_AWS__DEPLOY_FUNCTION_ARN not set" in result.json["error"]

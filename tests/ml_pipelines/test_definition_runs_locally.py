@@ -45,9 +45,9 @@ def test_training_then_gate_failure_then_batch_scoring(lakeml: Any, gold: Path, 
     )
 
     from lakeml.core.settings import load_settings
-    from ml_pipelines.registry import model_registry
+    from lakeml.wiring import adapters
 
-    registry = model_registry(load_settings(home=home))
+    registry = adapters(load_settings(home=home)).registry
     version = registry.get("lakeml-churn", 1)
     assert set(version.metadata) >= {"data_snapshot", "git_sha", "dbt_invocation_id"}
     registry.approve("lakeml-churn", 1, by="test", reason="baseline")
