@@ -40,25 +40,30 @@ def main() -> None:
         transform.run(settings, quiet)
         prepare["transform"] = time.monotonic() - started
 
-        from lakeml.cli.pipeline_local import run_local
         from lakeml.twins.snowflake.server import stop
-        from ml_pipelines.pipeline import definition_for
+        from lakeml.wiring import adapters
+        from ml_pipelines.runner.config import RunnerConfig
+        from ml_pipelines.runner.records import ExecutionStore
+        from ml_pipelines.training import train
 
+        ports = adapters(settings)
         started = time.monotonic()
-        record = run_local(settings, definition_for(settings), {"MaxTuningJobs": str(TRIALS)}, quiet=True)
+        outcome = train(settings, ports.pipelines, ports.lake, {"MaxTuningJobs": str(TRIALS)})
         total = time.monotonic() - started
         stop(settings)
+        # The local runner's own record has what the port's status does not: seconds inside the jobs.
+        record = ExecutionStore(RunnerConfig.from_settings(settings).pipelines_dir).get(outcome.execution_id)
     rows: list[dict[str, Any]] = []
-    for step in record["steps"]:
-        inside = float(step.get("script_seconds") or 0.0)
+    for step in record.steps:
+        inside = float(step.script_seconds or 0.0)
         rows.append(
             {
-                "step": step["name"],
-                "type": step["type"],
-                "status": step["status"],
-                "seconds": step["seconds"],
+                "step": step.name,
+                "type": step.type,
+                "status": step.status,
+                "seconds": step.seconds,
                 "in_process_s": round(inside, 2),
-                "jobs": len(step.get("jobs", [])) or "",
+                "jobs": len(step.jobs or []) or "",
             }
         )
     inside_total = sum(r["in_process_s"] for r in rows)
@@ -67,7 +72,7 @@ def main() -> None:
         {
             "step": "TOTAL",
             "type": "",
-            "status": record["status"],
+            "status": record.status,
             "seconds": round(total, 2),
             "in_process_s": round(inside_total, 2),
             "jobs": "",
@@ -86,8 +91,8 @@ def main() -> None:
         overhead_seconds=round(overhead, 2),
         overhead_percent=round(100 * overhead / total, 1),
         prepare_seconds=prepare,
-        status=record["status"],
-        failure_reason=record.get("failure_reason"),
+        status=record.status,
+        failure_reason=record.failure_reason,
     )
 
 

@@ -1,8 +1,14 @@
-"""Local runner: executes the SageMaker pipeline definition JSON on one machine, without Docker or AWS.
+"""The pipeline runner port and its adapters, and the local runner behind the local one.
 
-It reads the same JSON that `lakeml pipeline upsert` sends to SageMaker, checks that it supports every
-step type, field and function in it before anything runs, then executes the steps in dependency order
-with the image's commands run as local Python. See `docs/local-runner.md`.
+- `port`: the `PipelineRunner` Protocol (upsert, start, describe, wait) and its values (`ExecutionStatus`…);
+- `local`: the local adapter — definitions under LAKEML_HOME, executed by the local runner;
+- `sagemaker`: the AWS adapter — SageMaker Pipelines through boto3.
+
+The local runner executes the SageMaker pipeline definition JSON on one machine, without Docker or AWS:
+`definition` loads and checks it, `engine` walks the steps in dependency order through one table of
+executors (`executors`: job steps, control steps, model steps), with `cache`, retries and a typed
+execution `record` kept by `records`; `jobs`/`tuning` run the image's commands as local processes.
+See `docs/local-runner.md`.
 """
 
 from ml_pipelines.runner.errors import DefinitionError, StepFailed, UnsupportedFeature

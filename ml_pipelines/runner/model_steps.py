@@ -98,7 +98,8 @@ class LambdaExecutor:
         target = self.config.lambda_handler(arn)
         module, _, function = target.partition(":")
         try:
-            return getattr(importlib.import_module(module), function)  # type: ignore[no-any-return]
+            handler: Callable[..., Any] = getattr(importlib.import_module(module), function)
+            return handler
         except (ImportError, AttributeError) as exc:
             raise UnsupportedFeature(
                 f"{where}: local handler {target} for {arn} cannot be loaded: {exc}"
