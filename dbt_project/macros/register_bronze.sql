@@ -4,23 +4,28 @@
 
   Layout read (written by ingestion):
     <lake>/bronze/<table>/ingest_date=YYYY-MM-DD/run_id=<run>/part-NNNNN.parquet
-    <lake>/bronze/_manifests/<table>/<run>.json   (one JSON line; written after the parts = the commit)
+    <lake>/bronze/_visible/<table>.json   the visibility index: one JSON line per run a reader may see
+                                          (committed and not superseded by a later full refresh), written
+                                          by ingestion's one visibility rule (ingestion/visibility.py)
+                                          from the manifests under bronze/_manifests/, which dbt never
+                                          reads itself.
 
   Per table:
     bronze.<table>__parts  external Parquet table partitioned by (ingest_date, run_id), its schema read
                            from the parts (so NUMBER(p,s) landed as decimal or as double both work;
                            silver casts). It records the schema fingerprints of the committed runs it
-                           was created for (table property lakeml.fingerprints, from the manifests):
+                           was created for (table property lakeml.fingerprints, from the index):
                            while they are unchanged, a run only syncs partitions (MSCK REPAIR ... SYNC
                            PARTITIONS: new runs added, deleted ones dropped, Spark's file cache
                            refreshed); when a run with a new schema is committed it is re-created so
                            the schema is re-read. `--full-refresh` does not need to re-create it.
     bronze.<table>__empty  while a table has no parts yet: the same, declared from the source's columns
                            (bronze.<table>__files, a binaryFile listing, is the probe for parts).
-    bronze.<table>         view: parts inner-joined to the manifests of that table = committed runs only.
+    bronze.<table>         view: parts inner-joined to the table's visibility index = exactly the runs
+                           `lakeml ingest verify` counts (uncommitted and superseded runs are hidden).
   Steady state costs one query for all fingerprints plus two metastore statements per table; DDL is
   only issued when something changed.
-  Plus bronze._manifests (JSON) and predictions.churn_scores_raw (CSV output of batch scoring).
+  Plus bronze._visible (JSON, the index) and predictions.churn_scores_raw (CSV output of batch scoring).
 -#}
 {% macro register_bronze() %}
   {%- if not execute or target.type not in ('spark', 'glue') -%}
@@ -37,22 +42,27 @@
     {%- do existing.append(row[1] | lower) -%}
   {%- endfor -%}
 
-  {%- if '_manifests' not in existing -%}
+  {#- a metastore registered before the visibility index joined the views to every manifest (which let
+      superseded runs through): drop that table and re-create every view -#}
+  {%- set migrating = '_manifests' in existing -%}
+  {%- if migrating -%}
+    {%- do run_query('drop table ' ~ schema ~ '._manifests') -%}
+  {%- endif -%}
+  {%- if '_visible' not in existing -%}
     {%- do run_query(
-        'create table ' ~ schema ~ '._manifests (`table` string, run_id string, ingest_date string, '
-        ~ 'window_low string, window_high string, extracted bigint, landed bigint, quarantined bigint, '
-        ~ 'committed_at string, schema_fingerprint string) using json '
-        ~ "options (recursiveFileLookup 'true', pathGlobFilter '*.json') "
-        ~ "location '" ~ lake ~ "/bronze/_manifests'") -%}
+        'create table ' ~ schema ~ '._visible (`table` string, run_id string, ingest_date string, '
+        ~ 'mode string, committed_at string, schema_fingerprint string) using json '
+        ~ "options (pathGlobFilter '*.json') "
+        ~ "location '" ~ lake ~ "/bronze/_visible'") -%}
   {%- else -%}
-    {%- do run_query('refresh table ' ~ schema ~ '._manifests') -%}
+    {%- do run_query('refresh table ' ~ schema ~ '._visible') -%}
   {%- endif -%}
 
-  {#- the schema fingerprints of each table's committed runs, in one query -#}
+  {#- the schema fingerprints of each table's visible runs, in one query -#}
   {%- set fingerprints = {} -%}
   {%- for row in run_query(
       "select lower(`table`), concat_ws(',', array_sort(collect_set(schema_fingerprint))) from "
-      ~ schema ~ "._manifests group by lower(`table`)") -%}
+      ~ schema ~ "._visible group by lower(`table`)") -%}
     {%- do fingerprints.update({row[0]: row[1]}) -%}
   {%- endfor -%}
 
@@ -65,7 +75,7 @@
     {%- set wanted = fingerprints.get(name, '') -%}
     {%- if (name ~ '__parts') in existing -%}
       {%- set recorded = run_query("show tblproperties " ~ parts ~ " ('lakeml.fingerprints')").columns[-1].values()[0] -%}
-      {%- if recorded == wanted -%}
+      {%- if recorded == wanted and not migrating -%}
         {%- do run_query('msck repair table ' ~ parts ~ ' sync partitions') -%}
       {%- else -%}
         {%- do run_query('drop table ' ~ parts) -%}
@@ -97,7 +107,7 @@
       {%- do run_query(
           'create or replace view ' ~ schema ~ '.' ~ name ~ ' as '
           ~ 'select p.*, m.committed_at as _committed_at from ' ~ source_table ~ ' p '
-          ~ 'join (select run_id, max(to_timestamp(committed_at)) as committed_at from ' ~ schema ~ '._manifests '
+          ~ 'join (select run_id, max(to_timestamp(committed_at)) as committed_at from ' ~ schema ~ '._visible '
           ~ "where lower(`table`) = '" ~ name ~ "' group by run_id) m on p.run_id = m.run_id") -%}
     {%- endif -%}
   {%- endfor -%}

@@ -1,7 +1,9 @@
 """Bronze fixtures written exactly as ingestion lands them, so the dbt project is tested on its input
-contract without the ingestion code: parts under
-`<lake>/bronze/<table>/ingest_date=YYYY-MM-DD/run_id=<run>/part-00000.parquet` and a one-line JSON
-commit record under `<lake>/bronze/_manifests/<table>/<run>.json` (omitted for an uncommitted run).
+contract without running ingestion: parts under
+`<lake>/bronze/<table>/ingest_date=YYYY-MM-DD/run_id=<run>/part-00000.parquet`, a commit record under
+`<lake>/bronze/_manifests/<table>/<run>.json` (omitted for an uncommitted run; ingestion's own manifest
+model) and the visibility index dbt reads, `<lake>/bronze/_visible/<table>.json` (ingestion's
+`publish_visibility`, the one rule for which runs a reader sees).
 
 `ChurnHistory` is a small deterministic retail history (customers who keep buying, customers who
 stop) with the shapes the models must handle: profile edits, status changes of old orders, tickets
@@ -12,11 +14,10 @@ i.e. as the extraction views expose them (`extracted`): e-mail hashed, names gon
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingestion.contracts.suites import EMAIL_REGEX
+from ingestion.manifest import FileRecord, Manifest, write_manifest
 from ingestion.schema import VIEWS, Table
+from ingestion.visibility import publish_visibility
+from ingestion.watermarks.port import Watermark
+from lakeml.core.lake.local import LocalLake
 
 Row = dict[str, Any]
 
@@ -76,24 +81,50 @@ def write_run(
     part_dir.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.table(columns, schema=schema), part_dir / "part-00000.parquet")
     if commit:
-        cursor = [r[spec.cursor] for r in rows if r.get(spec.cursor) is not None]
-        manifest = {
-            "table": table,
-            "run_id": run_id,
-            "ingest_date": ingest_date.isoformat(),
-            "window_low": None,
-            "window_high": max(cursor).isoformat() if cursor else None,
-            "extracted": len(rows),
-            "landed": len(rows),
-            "quarantined": 0,
-            "committed_at": datetime.combine(ingest_date, datetime.min.time()).isoformat() + "+00:00",
-            "schema_fingerprint": "fixture",
-            "files": [str(part_dir / "part-00000.parquet")],
-        }
-        manifest_dir = lake / "bronze" / "_manifests" / table.lower()
-        manifest_dir.mkdir(parents=True, exist_ok=True)
-        (manifest_dir / f"{run_id}.json").write_text(json.dumps(manifest) + "\n")
+        commit_run(lake, table, run_id, ingest_date, rows, part_dir / "part-00000.parquet")
     return part_dir
+
+
+def commit_run(lake: Path, table: str, run_id: str, ingest_date: date, rows: list[Row], part: Path) -> None:
+    """Write the run's manifest and re-publish the table's visibility index, as ingestion commits."""
+    spec = VIEWS[table]
+    cursor = [r[spec.cursor] for r in rows if r.get(spec.cursor) is not None]
+    day = datetime.combine(ingest_date, datetime.min.time())
+    high = max(cursor) if cursor else day
+    data = part.read_bytes()
+    record = FileRecord(
+        path=str(part.relative_to(lake)),
+        rows=len(rows),
+        bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+    manifest = Manifest(
+        table=table,
+        run_id=run_id,
+        ingest_date=ingest_date.isoformat(),
+        window_low=None,
+        window_high=high,
+        mode="incremental",
+        fetch_mode="fetch",
+        from_run_id=None,
+        extracted=len(rows),
+        landed=len(rows),
+        quarantined=0,
+        batches=[(len(rows), len(rows), 0)],
+        min_cursor=min(cursor) if cursor else None,
+        max_cursor=max(cursor) if cursor else None,
+        schema_fingerprint="fixture",
+        columns=[],
+        files=[record],
+        quarantine_files=[],
+        drift=None,
+        supersedes=[],
+        new_watermark=Watermark(high, (), run_id),
+        committed_at=day.replace(tzinfo=UTC),
+    )
+    store = LocalLake.create(lake)
+    write_manifest(store, manifest)
+    publish_visibility(store, [table])
 
 
 @dataclass
