@@ -1,4 +1,4 @@
-# The ingestion Lambda (ingestion/handler.py): Snowflake -> bronze + quarantine, watermarks in DynamoDB,
+# The ingestion Lambda (lakeml/handlers/ingest.py): Snowflake -> bronze + quarantine, watermarks in DynamoDB,
 # credentials from Secrets Manager. EventBridge invokes it asynchronously on a schedule; an invocation that
 # still fails after Lambda's retries lands, with its event and error, in an encrypted SQS queue from which
 # it can be re-driven (runs are idempotent).
@@ -13,7 +13,8 @@ locals {
   partition     = data.aws_partition.current.partition
   secret_arn    = coalesce(var.source_secret_arn, one(aws_secretsmanager_secret.source[*].arn))
 
-  # What the handler writes: bronze/<table>/..., bronze/_manifests/<table>/<run>.json, quarantine/<table>/...
+  # What the handler writes: bronze/<table>/..., bronze/_manifests/<table>/<run>.json,
+  # bronze/_visible/<table>.json, quarantine/<table>/...
   writable_prefixes = [var.bronze_prefix, var.quarantine_prefix]
   writable_objects  = [for prefix in local.writable_prefixes : "${var.lake_bucket_arn}/${prefix}/*"]
 }

@@ -16,7 +16,7 @@ variable "image_uri" {
 variable "image_command" {
   description = "Handler the image's Lambda runtime interface client calls."
   type        = list(string)
-  default     = ["ingestion.handler.handler"]
+  default     = ["lakeml.handlers.ingest.handler"]
 }
 
 variable "lake_bucket_name" {
