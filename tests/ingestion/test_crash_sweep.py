@@ -13,6 +13,8 @@ import time
 import pytest
 
 from ingestion.faults import WRITE_BOUNDARIES
+from ingestion.visibility import read_visibility
+from lakeml.core.lake.local import LocalLake
 from tests.conftest import REPO
 from tests.ingestion.conftest import at
 
@@ -63,10 +65,15 @@ def test_sigkill_at_every_write_boundary_then_a_clean_run_loses_and_duplicates_n
     assert verify.json["ORDERS"]["quarantined_rows"] >= len(kills)  # the double inserts, set aside once each
 
 
-def test_a_crash_after_the_manifest_is_rolled_forward_not_extracted_again(lakeml, source, sources):
+def visible(home) -> list[str]:
+    return [run.run_id for run in read_visibility(LocalLake.create(home / "lake"), "orders")]
+
+
+def test_a_crash_after_the_manifest_is_rolled_forward_not_extracted_again(lakeml, source, sources, home):
     source.add_orders(10, at(60))
     crashed = lakeml("--json", "ingest", "--table", "ORDERS", env={"LAKEML_INGEST__FAULT_AT": "manifest:1"})
     assert crashed.code == KILLED, crashed
+    assert visible(home) == []  # committed, but the index was not re-published before the crash
     source.add_orders(4, at(120))
     run = lakeml("--json", "ingest", "--table", "ORDERS")
     assert run.code == 0, run
@@ -75,3 +82,4 @@ def test_a_crash_after_the_manifest_is_rolled_forward_not_extracted_again(lakeml
     assert summary["watermark_from"] == at(60).isoformat() and summary["landed"] == 4
     verify = lakeml("--json", "ingest", "verify", "--table", "ORDERS").json["ORDERS"]
     assert (verify["missing"], verify["duplicates"], verify["bronze_rows"]) == (0, 0, 14)
+    assert visible(home) == [*summary["recovered"], summary["run_id"]]  # the next run healed the index
