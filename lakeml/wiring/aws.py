@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from ingestion.secrets.port import SecretsProvider
     from ingestion.source.port import SourceConnector
     from ingestion.watermarks.port import WatermarkStore
+    from lakeml.transform.targets.port import TransformTarget
     from lakeml.twins.snowflake.twin import SnowflakeTwin
 
 
@@ -64,8 +65,16 @@ class AwsAdapters:
         return SnowflakeSourceConnector(self.settings, self.secrets)
 
     @cached_property
-    def transform_target(self) -> Any:
-        raise NotImplementedError("transform target port: being moved (issue 11)")
+    def transform_target(self) -> TransformTarget:
+        """Glue (local Spark when transform.target = "local"); the extraction views are built in Snowflake."""
+        from lakeml.transform.targets.glue import GlueTarget, snowflake_views
+
+        views = snowflake_views(self.settings.source)
+        if self.settings.transform.target == "local":
+            from lakeml.transform.targets.local import LocalSparkTarget
+
+            return LocalSparkTarget(self.settings, self.lake, views)
+        return GlueTarget(self.settings, self.lake, views)
 
     @cached_property
     def feature_store(self) -> Any:

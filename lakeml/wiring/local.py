@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from ingestion.secrets.port import SecretsProvider
     from ingestion.source.port import SourceConnector
     from ingestion.watermarks.port import WatermarkStore
+    from lakeml.transform.targets.port import TransformTarget
     from lakeml.twins.snowflake.twin import SnowflakeTwin
 
 
@@ -44,8 +45,17 @@ class LocalAdapters:
         return LocalSourceConnector(self.settings, endpoint=lambda: ensure_running(self.settings))
 
     @cached_property
-    def transform_target(self) -> Any:
-        raise NotImplementedError("transform target port: being moved (issue 11)")
+    def transform_target(self) -> TransformTarget:
+        """Local Spark in this process (Glue when transform.target = "glue"); the extraction views are
+        built in this home's twin, started only when they are built."""
+        from lakeml.transform.targets.local import LocalSparkTarget, twin_views
+
+        views = twin_views(self.settings.source, lambda: self.twin.ensure_running())
+        if self.settings.transform.target == "glue":
+            from lakeml.transform.targets.glue import GlueTarget
+
+            return GlueTarget(self.settings, self.lake, views)
+        return LocalSparkTarget(self.settings, self.lake, views)
 
     @cached_property
     def feature_store(self) -> Any:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ingestion.watermarks.port import WatermarkStore
     from lakeml.core.lake import LakeStorage
     from lakeml.core.settings import Settings
+    from lakeml.transform.targets.port import TransformTarget
     from lakeml.twins.snowflake.twin import SnowflakeTwin
     from ml_pipelines.feature_store import FeatureStore
     from ml_pipelines.registry import ModelRegistry
@@ -36,7 +37,7 @@ class Adapters(Protocol):
     def source(self) -> SourceConnector: ...
 
     @property
-    def transform_target(self) -> Any: ...
+    def transform_target(self) -> TransformTarget: ...
 
     @property
     def feature_store(self) -> FeatureStore: ...
