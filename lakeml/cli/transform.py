@@ -46,7 +46,9 @@ def transform(
         help="Build the Snowflake extraction views (models tagged snowflake) in the source instead.",
     ),
     target: str = typer.Option(
-        None, "--target", help="dbt target (default: local, or glue when LAKEML_ENV=aws)."
+        None,
+        "--target",
+        help="Transform target: local or glue (default: transform.target, else local, or glue when LAKEML_ENV=aws).",
     ),
     docs: bool = typer.Option(
         False, "--docs", help="Then generate the docs site too, in the same Spark session (no second start)."

@@ -11,7 +11,7 @@ import yaml
 
 from ingestion.contracts.suites import EMAIL_REGEX
 from ingestion.schema import TABLES, VIEWS
-from lakeml.transform.runner import PROFILES_DIR, PROJECT_DIR
+from lakeml.transform.project import PROFILES_DIR, PROJECT_DIR
 
 TARGETS = ("local", "glue", "snowflake", "snowflake_local")
 
