@@ -22,23 +22,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as home:
         os.environ["LAKEML_HOME"] = home
         from lakeml.core.settings import load_settings
-        from lakeml.orchestrate import ingest_stage, source_stage, views_stage
+        from lakeml.flow.stages import STAGES, StageContext
+        from lakeml.wiring import adapters
 
         settings = load_settings()
-        quiet = lambda *_: None  # noqa: E731
+        context = StageContext(settings=settings, ports=adapters(settings))
         prepare: dict[str, float] = {}
-        for name, stage in (("source", source_stage), ("views", views_stage), ("ingest", ingest_stage)):
+        for stage in STAGES:
+            if stage.name == "train":
+                continue
             started = time.monotonic()
-            stage(settings, quiet)
-            prepare[name] = time.monotonic() - started
-        from lakeml.orchestrate import stages
-
-        transform = next((s for s in stages(settings) if s.name == "transform"), None)
-        if transform is None:
-            raise SystemExit("no transform stage: gold cannot be built")
-        started = time.monotonic()
-        transform.run(settings, quiet)
-        prepare["transform"] = time.monotonic() - started
+            stage.run(context)
+            prepare[stage.name] = time.monotonic() - started
 
         from lakeml.twins.snowflake.server import stop
         from lakeml.wiring import adapters

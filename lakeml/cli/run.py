@@ -1,4 +1,7 @@
-"""`lakeml run`: every stage end to end, with progress and a closing summary."""
+"""`lakeml run`: the daily flow through the orchestrator port, with progress and a closing summary.
+
+Locally the stages run in this process; with LAKEML_ENV=aws this starts the Step Functions state machine
+and follows it. Either way the same result is printed, and a failed stage exits non-zero naming it."""
 
 from __future__ import annotations
 
@@ -11,6 +14,9 @@ from lakeml.cli.output import JSON_OPTION, emit, err_console, handles_errors, ou
 from lakeml.cli.pipeline_local import parse_params
 from lakeml.cli.progress import progress_bars
 from lakeml.core.settings import load_settings
+from lakeml.flow.local import describe
+from lakeml.flow.port import FlowRequest, StageOutcome
+from lakeml.wiring import adapters
 
 
 @handles_errors
@@ -20,31 +26,33 @@ def run(
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Run every stage end to end: source -> ingest -> transform -> ML (the stages that exist today)."""
-    from lakeml.orchestrate import Stage, run_all
-
+    """Run the daily flow end to end: source -> views -> ingest -> transform -> train."""
     settings = load_settings()
     quiet = want_json(as_json)
 
-    def announce(stage: Stage, document: dict[str, Any]) -> None:
-        if not quiet:
-            err_console.print(
-                f"[green]✓[/] {stage.name}: {document.get('summary', 'done')} ({document['seconds']:.1f} s)"
-            )
+    def announce(stage: StageOutcome) -> None:
+        if quiet:
+            return
+        mark = "[green]✓[/]" if stage.status == "Succeeded" else "[red]✗[/]"
+        err_console.print(
+            f"{mark} {stage.name}: {stage.summary or 'done'} ({stage.seconds:.1f} s)", highlight=False
+        )
 
+    request = FlowRequest(pipeline_params=parse_params(param))
     with progress_bars(not quiet) as progress:
-        documents = run_all(settings, progress, on_stage=announce, pipeline_params=parse_params(param))
+        result = adapters(settings).orchestrator.run(request, on_stage=announce, progress=progress)
+    document = {**describe(result), "home": str(settings.home)}
 
-    def render(docs: dict[str, Any]) -> None:
-        table = Table(title="lakeml run")
+    def render(doc: dict[str, Any]) -> None:
+        table = Table(title=f"lakeml run ({doc['status']})")
         table.add_column("stage")
         table.add_column("result")
         table.add_column("seconds", justify="right")
-        for name, doc in docs["stages"].items():
-            table.add_row(name, doc.get("summary", ""), f"{doc['seconds']:.1f}")
+        for name, stage in doc["stages"].items():
+            table.add_row(name, stage.get("summary", ""), f"{stage['seconds']:.1f}")
         out_console.print(table)
-        out_console.print(f"state: {docs['home']}")
-        registered = (docs["stages"].get("train") or {}).get("registered")
+        out_console.print(f"state: {doc['home']}")
+        registered = (doc["stages"].get("train") or {}).get("registered")
         if registered:
             out_console.print(
                 "\nnext:\n"
@@ -56,4 +64,9 @@ def run(
                 markup=False,
             )
 
-    emit({"status": "Succeeded", "home": str(settings.home), "stages": documents}, as_json, render)
+    if result.status != "Succeeded":
+        if want_json(as_json):
+            emit({**document, "exit_code": result.exit_code}, True)
+        err_console.print(f"[bold red]error:[/] {result.error}", highlight=False, soft_wrap=True)
+        raise typer.Exit(result.exit_code or 1)
+    emit(document, as_json, render)

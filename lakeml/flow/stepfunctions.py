@@ -24,7 +24,8 @@ TERMINAL: dict[str, FlowStatus] = {
     "TIMED_OUT": "TimedOut",
     "ABORTED": "Aborted",
 }
-POLL_SECONDS = 5.0
+POLL_SECONDS = 5.0  # the longest wait between two looks at a running execution
+FIRST_POLL_SECONDS = 0.25  # the first looks come quickly, then back off to POLL_SECONDS
 DEFAULT_TIMEOUT_S = 6 * 3600.0  # the state machine's own TimeoutSeconds bounds a run; this bounds the wait
 
 
@@ -72,6 +73,7 @@ class StepFunctionsOrchestrator:
         seen = 0
         entered: dict[str, datetime] = {}
         deadline = time.monotonic() + self.timeout_s
+        wait = min(FIRST_POLL_SECONDS, self.poll_seconds)
         while True:
             events = self._history(arn)
             for event in events[seen:]:
@@ -94,7 +96,8 @@ class StepFunctionsOrchestrator:
                     f"execution {arn} still running after {self.timeout_s:.0f} s; it goes on in Step Functions "
                     "(follow it in the console or with `aws stepfunctions describe-execution`)"
                 )
-            self.sleep(self.poll_seconds)
+            self.sleep(wait)
+            wait = min(wait * 2, self.poll_seconds)
 
     def _history(self, arn: str) -> list[dict[str, Any]]:
         events: list[dict[str, Any]] = []
