@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, CliResult, stop_local_servers
+from tests.conftest import CliResult, run_cli, stop_local_servers
 
 
 class SourceHome:
@@ -23,16 +21,8 @@ class SourceHome:
         self.env = {"LAKEML_HOME": str(path), "LAKEML_CONFIG": str(config), "COLUMNS": "200"}
 
     def cli(self, *args: str) -> CliResult:
-        env = {k: v for k, v in os.environ.items() if k != "LAKEML_ENV"}
-        proc = subprocess.run(
-            [sys.executable, "-m", "lakeml.cli.main", *args],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            cwd=REPO,
-            env={**env, **self.env},
-        )
-        return CliResult(proc)
+        """`lakeml ARGS` against this home, in this process (the server is a process of its own)."""
+        return run_cli(args, self.env)
 
     def ok(self, *args: str) -> Any:
         result = self.cli("--json", *args)
