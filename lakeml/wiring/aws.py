@@ -14,8 +14,14 @@ if TYPE_CHECKING:
     from ingestion.secrets.port import SecretsProvider
     from ingestion.source.port import SourceConnector
     from ingestion.watermarks.port import WatermarkStore
+    from lakeml.flow.port import Orchestrator
+    from lakeml.notify.port import Notifier
     from lakeml.transform.targets.port import TransformTarget
     from lakeml.twins.snowflake.twin import SnowflakeTwin
+    from ml_pipelines.feature_store import FeatureStore
+    from ml_pipelines.registry import ModelRegistry
+    from ml_pipelines.runner.port import PipelineRunner
+    from ml_pipelines.serving.deploy import Deployer
 
 
 class AwsAdapters:
@@ -77,7 +83,7 @@ class AwsAdapters:
         return GlueTarget(self.settings, self.lake, views)
 
     @cached_property
-    def feature_store(self) -> Any:
+    def feature_store(self) -> FeatureStore:
         from ml_pipelines.feature_store.sagemaker import SageMakerFeatureStore
 
         return SageMakerFeatureStore(
@@ -88,13 +94,13 @@ class AwsAdapters:
         )
 
     @cached_property
-    def registry(self) -> Any:
+    def registry(self) -> ModelRegistry:
         from ml_pipelines.registry.sagemaker import SageMakerModelRegistry
 
         return SageMakerModelRegistry(self._client("sagemaker"), self._client("s3"), self.lake.bucket)
 
     @cached_property
-    def deployer(self) -> Any:
+    def deployer(self) -> Deployer:
         from ml_pipelines.serving.deploy.sagemaker import SageMakerDeployConfig, SageMakerDeployer
 
         return SageMakerDeployer(
@@ -105,19 +111,26 @@ class AwsAdapters:
         )
 
     @cached_property
-    def pipelines(self) -> Any:
+    def pipelines(self) -> PipelineRunner:
         from ml_pipelines.pipeline import Target
         from ml_pipelines.runner.sagemaker import SageMakerPipelineRunner
 
-        return SageMakerPipelineRunner(self._client("sagemaker"), Target.from_settings(self.settings).role_arn)
+        return SageMakerPipelineRunner(
+            self._client("sagemaker"), Target.from_settings(self.settings).role_arn
+        )
 
     @cached_property
-    def notifier(self) -> Any:
-        raise NotImplementedError("notifications port: being built (issue 11)")
+    def notifier(self) -> Notifier:
+        from lakeml.notify.sns import SnsNotifier
+
+        aws = self.settings.aws
+        return SnsNotifier(self._client("sns"), aws.warning_topic_arn, aws.critical_topic_arn)
 
     @cached_property
-    def orchestrator(self) -> Any:
-        raise NotImplementedError("orchestrator port: being built (issue 11)")
+    def orchestrator(self) -> Orchestrator:
+        from lakeml.flow.stepfunctions import StepFunctionsOrchestrator
+
+        return StepFunctionsOrchestrator(self._client("stepfunctions"), self.settings.aws.state_machine_arn)
 
     @property
     def twin(self) -> SnowflakeTwin:

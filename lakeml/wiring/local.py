@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lakeml.core.lake.local import LocalLake
 from lakeml.core.settings import Settings
@@ -12,8 +12,14 @@ if TYPE_CHECKING:
     from ingestion.secrets.port import SecretsProvider
     from ingestion.source.port import SourceConnector
     from ingestion.watermarks.port import WatermarkStore
+    from lakeml.flow.local import LocalOrchestrator
+    from lakeml.notify.port import Notifier
     from lakeml.transform.targets.port import TransformTarget
     from lakeml.twins.snowflake.twin import SnowflakeTwin
+    from ml_pipelines.feature_store import FeatureStore
+    from ml_pipelines.registry import ModelRegistry
+    from ml_pipelines.runner.port import PipelineRunner
+    from ml_pipelines.serving.deploy import Deployer
 
 
 class LocalAdapters:
@@ -58,37 +64,41 @@ class LocalAdapters:
         return LocalSparkTarget(self.settings, self.lake, views)
 
     @cached_property
-    def feature_store(self) -> Any:
+    def feature_store(self) -> FeatureStore:
         from ml_pipelines.feature_store.local import LocalFeatureStore
 
         return LocalFeatureStore(self.lake, self.settings.state_db)
 
     @cached_property
-    def registry(self) -> Any:
+    def registry(self) -> ModelRegistry:
         from ml_pipelines.registry.sqlite import SqliteModelRegistry
 
         return SqliteModelRegistry(self.settings.state_db, region=self.settings.aws.region)
 
     @cached_property
-    def deployer(self) -> Any:
+    def deployer(self) -> Deployer:
         from ml_pipelines.serving.deploy.local import LocalDeployer
         from ml_pipelines.serving.endpoint import endpoints_dir
 
         return LocalDeployer(self.lake, endpoints_dir(self.settings))
 
     @cached_property
-    def pipelines(self) -> Any:
+    def pipelines(self) -> PipelineRunner:
         from ml_pipelines.runner.local import LocalPipelineRunner
 
         return LocalPipelineRunner(self.settings, self.registry)
 
     @cached_property
-    def notifier(self) -> Any:
-        raise NotImplementedError("notifications port: being built (issue 11)")
+    def notifier(self) -> Notifier:
+        from lakeml.notify.local import LocalNotifier
+
+        return LocalNotifier(self.settings.state_db)
 
     @cached_property
-    def orchestrator(self) -> Any:
-        raise NotImplementedError("orchestrator port: being built (issue 11)")
+    def orchestrator(self) -> LocalOrchestrator:
+        from lakeml.flow.local import LocalOrchestrator
+
+        return LocalOrchestrator(self.settings, self)
 
     @cached_property
     def twin(self) -> SnowflakeTwin:

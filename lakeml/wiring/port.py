@@ -5,7 +5,7 @@ is used (the CLI starts in well under a second)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from ingestion.secrets.port import SecretsProvider
@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from ingestion.watermarks.port import WatermarkStore
     from lakeml.core.lake import LakeStorage
     from lakeml.core.settings import Settings
+    from lakeml.flow.port import Orchestrator
+    from lakeml.notify.port import Notifier
     from lakeml.transform.targets.port import TransformTarget
     from lakeml.twins.snowflake.twin import SnowflakeTwin
     from ml_pipelines.feature_store import FeatureStore
@@ -52,10 +54,10 @@ class Adapters(Protocol):
     def pipelines(self) -> PipelineRunner: ...
 
     @property
-    def notifier(self) -> Any: ...
+    def notifier(self) -> Notifier: ...
 
     @property
-    def orchestrator(self) -> Any: ...
+    def orchestrator(self) -> Orchestrator: ...
 
     @property
     def twin(self) -> SnowflakeTwin:
