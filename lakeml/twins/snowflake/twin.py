@@ -64,6 +64,10 @@ class SnowflakeTwin:
         with self.connect() as conn:
             return generator.seed(conn, config, progress=progress)
 
+    def seed_default(self, progress: ProgressFn | None = None) -> dict[str, Any]:
+        """`seed` at the demo scale (`SeedConfig()`: 5,000 customers, 450 days, seed 42), as `lakeml run` does."""
+        return self.seed(SeedConfig(), progress=progress)
+
     def advance(self, days: int, progress: ProgressFn | None = None) -> dict[str, Any]:
         with self.connect() as conn:
             return generator.advance(conn, days, progress=progress)
