@@ -56,6 +56,7 @@ def transform(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Run `dbt build`: silver and gold models with their tests; a failing test skips what depends on it."""
+    from ingestion.visibility import publish_visibility
     from lakeml.transform import NodeResult, build, build_extraction_views, docs_generate
 
     ports = adapters(_with_target(load_settings(), target))
@@ -73,8 +74,9 @@ def transform(
         if snowflake:
             report = build_extraction_views(dbt_target, progress=progress)
         else:
-            # HOOK (bronze visibility): ingestion's publish_visibility(ports.lake) must run here, before
-            # dbt reads bronze, so bronze as dbt reads it is what `ingest verify` counts.
+            # dbt's bronze relations read ingestion's visibility index: republish it from the manifests
+            # first, so bronze as dbt reads it is what `ingest verify` counts even after a crash.
+            publish_visibility(ports.lake)
             report = build(dbt_target, select=select or (), full_refresh=full_refresh, progress=progress)
     for node in report.nodes:
         show(node)

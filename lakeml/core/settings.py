@@ -94,7 +94,9 @@ class AwsSettings(BaseModel):
         None, pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", description="S3 bucket of the lake"
     )
     watermark_table: str = Field(
-        "lakeml-watermarks", pattern=r"^[A-Za-z0-9_.-]{3,255}$", description="DynamoDB table of ingestion watermarks"
+        "lakeml-watermarks",
+        pattern=r"^[A-Za-z0-9_.-]{3,255}$",
+        description="DynamoDB table of ingestion watermarks",
     )
     sagemaker_role_arn: str | None = Field(
         None, pattern=_ROLE_ARN, description="SageMaker execution role (pipeline, jobs, endpoints, features)"
