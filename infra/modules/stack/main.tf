@@ -103,10 +103,13 @@ locals {
   lakeml_env = merge(
     { for name, value in module.ingestion.environment : name => value if startswith(name, "LAKEML_AWS__") || name == "LAKEML_ENV" || name == "LAKEML_SOURCE__SECRET_ID" },
     {
-      LAKEML_AWS__ACCOUNT_ID     = data.aws_caller_identity.current.account_id
+      LAKEML_AWS__ACCOUNT_ID         = data.aws_caller_identity.current.account_id
       LAKEML_AWS__GLUE_ROLE_ARN      = module.glue.role_arn
       LAKEML_AWS__SAGEMAKER_ROLE_ARN = module.ml.execution_role_arn
       LAKEML_AWS__IMAGE_URI          = var.ml_image_uri
+      # one alert topic today: warnings and failures share it (lakeml notifications, alarms)
+      LAKEML_AWS__WARNING_TOPIC_ARN  = module.notify.topic_arn
+      LAKEML_AWS__CRITICAL_TOPIC_ARN = module.notify.topic_arn
     },
   )
 }

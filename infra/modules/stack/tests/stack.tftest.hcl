@@ -81,7 +81,7 @@ run "cli_environment_matches_the_lambdas" {
     error_message = "lakeml_env must give the CLI the same settings the Lambda runs with"
   }
   assert {
-    condition     = output.lakeml_env.LAKEML_AWS_ACCOUNT_ID == "123456789012" && output.lakeml_env.LAKEML_IMAGE_URI == var.ml_image_uri
+    condition     = output.lakeml_env.LAKEML_AWS__ACCOUNT_ID == "123456789012" && output.lakeml_env.LAKEML_AWS__IMAGE_URI == var.ml_image_uri
     error_message = "lakeml_env must carry the account and image the SageMaker pipeline definition uses"
   }
   assert {
