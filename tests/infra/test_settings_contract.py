@@ -91,6 +91,8 @@ def test_cli_environment_output_is_accepted_beside_the_lambdas(
     samples = {
         "LAKEML_AWS__ACCOUNT_ID": "123456789012",
         "LAKEML_AWS__IMAGE_URI": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/lakeml:abc123",
+        "LAKEML_AWS__WARNING_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:lakeml-dev-alerts",
+        "LAKEML_AWS__CRITICAL_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:lakeml-dev-alerts",
     }
     for name in extra:
         monkeypatch.setenv(name, samples.get(name, "arn:aws:iam::123456789012:role/placeholder"))
