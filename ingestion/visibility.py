@@ -6,7 +6,7 @@ Backfill runs are visible like any other. `lakeml ingest verify` counts with thi
 refresh computes its `supersedes` with it, and ingestion writes its result for dbt:
 
     bronze/_visible/<table>.json    one JSON line per visible run: table, run_id, ingest_date, mode,
-                                    committed_at, schema_fingerprint
+                                    committed_at, schema_fingerprint, landed (rows in its parts)
 
 dbt's bronze relations (dbt_project/macros/register_bronze.sql) join the parts to this index, so dbt
 shows exactly the runs verify counts. The index is rewritten atomically (temporary name, then a move)
@@ -40,6 +40,7 @@ class VisibleRun(BaseModel):
     mode: Mode
     committed_at: str
     schema_fingerprint: str | None
+    landed: int = 0  # rows in the run's bronze parts: dbt's gate compares the relation's count with it
 
 
 def superseded(manifests: Sequence[Manifest]) -> set[str]:
@@ -67,6 +68,7 @@ def index_lines(manifests: Sequence[Manifest]) -> bytes:
             mode=m.mode,
             committed_at=m.committed_at.isoformat(),
             schema_fingerprint=m.schema_fingerprint,
+            landed=sum(f.rows for f in m.files),
         )
         for m in visible_runs(manifests)
     ]

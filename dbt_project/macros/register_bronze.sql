@@ -51,7 +51,7 @@
   {%- if '_visible' not in existing -%}
     {%- do run_query(
         'create table ' ~ schema ~ '._visible (`table` string, run_id string, ingest_date string, '
-        ~ 'mode string, committed_at string, schema_fingerprint string) using json '
+        ~ 'mode string, committed_at string, schema_fingerprint string, landed bigint) using json '
         ~ "options (pathGlobFilter '*.json') "
         ~ "location '" ~ lake ~ "/bronze/_visible'") -%}
   {%- else -%}

@@ -75,10 +75,16 @@ def build(
     progress: ProgressFn | None = None,
     on_node: NodeFn | None = None,
 ) -> BuildReport:
-    """`dbt build`: models, their tests and unit tests in DAG order; a failing test skips its children."""
+    """`dbt build`: models, their tests and unit tests in DAG order; a failing test skips its children.
+
+    With `select`, a test runs only when every model it reads is selected (dbt's `cautious` indirect
+    selection): `--select silver` builds silver and its tests, never a gold test against a gold table
+    this build did not make."""
     args = ["build"]
     for selector in select:
         args += ["--select", selector]
+    if select:
+        args += ["--indirect-selection", "cautious"]
     if full_refresh:
         args.append("--full-refresh")
     return run_dbt(target, args, progress=progress, on_node=on_node)
