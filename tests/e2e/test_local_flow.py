@@ -185,11 +185,14 @@ def test_serve_answers_the_readme_curl(flow, approved, scored):
         server.wait(timeout=30)
 
 
-def test_second_run_without_new_data_registers_nothing_and_says_why(flow, approved):
+def test_training_again_without_new_data_registers_nothing_and_says_why(flow, approved):
+    """The training pipeline alone (what a second `lakeml run` ends with, minus the upstream stages that
+    other tests cover): the challenger does not beat the approved champion, so the execution ends Failed
+    at the FailStep (exit 1, as SageMaker reports it) and says why; nothing new is registered."""
     lakeml, _, _ = flow
-    proc = lakeml("--json", "run", *PARAMS)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    train = _json(proc)["stages"]["train"]
+    proc = lakeml("--json", "pipeline", "run", *PARAMS)
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    train = _json(proc)
     assert train["registered"] is None
     assert train["status"] == "Failed"
     assert "champion" in train["failure_reason"].lower(), train["failure_reason"]
