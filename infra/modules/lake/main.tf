@@ -15,7 +15,7 @@ locals {
   log_bucket_name   = "${substr(local.bucket_name, 0, 58)}-logs"
   access_log_prefix = "s3-access/${local.bucket_name}/"
 
-  # The lake layout (lakeml/lake.py, ingestion/landing.py). Every IAM policy in infra/ builds its S3
+  # The lake layout (lakeml/core/lake/, ingestion/landing.py). Every IAM policy in infra/ builds its S3
   # resources from these names, so a prefix is spelled once.
   prefixes = {
     bronze      = "bronze"      # raw landed rows + _manifests (ingestion)

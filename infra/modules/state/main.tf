@@ -1,4 +1,4 @@
-# Ingestion watermarks: one item per source table, keyed by `table_name` (ingestion/aws_adapters.py,
+# Ingestion watermarks: one item per source table, keyed by `table_name` (ingestion/watermarks/dynamo.py,
 # DynamoWatermarkStore). The adapter advances an item with a conditional PutItem, so two runs can never
 # both move the same table. On-demand billing: a handful of writes per run, no capacity to plan.
 
