@@ -40,7 +40,9 @@ app.add_typer(ingest_cli.app, name="ingest", help="Snowflake -> bronze, exactly 
 app.add_typer(config_cli.app, name="config", help="Show the effective configuration.")
 app.add_typer(models_cli.app, name="models", help="Model registry: list, show, approve, reject versions.")
 app.add_typer(
-    pipeline_cli.app, name="pipeline", help="SageMaker pipelines: definition, upsert/start/run on the wired runner, executions."
+    pipeline_cli.app,
+    name="pipeline",
+    help="SageMaker pipelines: definition, upsert/start/run on the wired runner, executions.",
 )
 app.command("serve", help="Serve the approved model locally (SageMaker's /ping + /invocations).")(
     serve_cli.serve
