@@ -46,8 +46,11 @@ def _empty_config(tmp_path: Path) -> Path:
 
 
 def stop_local_servers(home_path: Path) -> None:
+    from ingestion.source.kept import close_kept
     from lakeml.core.settings import load_settings
     from lakeml.twins.snowflake import server
+
+    close_kept()  # log the session out while its server still answers (no abort request to a dead port)
 
     previous = os.environ.get("LAKEML_HOME")
     os.environ["LAKEML_HOME"] = str(home_path)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -83,11 +85,12 @@ def ingest_cmd(
         if until_ts.tzinfo is not None:
             until_ts = until_ts.replace(tzinfo=None)
     settings = load_settings()
-    with progress_bars(not want_json(as_json)) as progress:
+    ports = adapters(settings)
+    with progress_bars(not want_json(as_json)) as progress, _source_closed(ports):
         try:
             report = ingest(
                 settings,
-                adapters(settings),
+                ports,
                 tables=table or None,
                 full_refresh=full_refresh,
                 until=until_ts,
@@ -105,6 +108,16 @@ def ingest_cmd(
     emit(report.model_dump(mode="json"), as_json, _render_runs)
 
 
+@contextmanager
+def _source_closed(ports: Any) -> Iterator[None]:
+    """A command ends its Snowflake session when it is done (logs out, instead of leaving the session
+    to expire); a Lambda keeps its connection warm between invocations instead."""
+    try:
+        yield
+    finally:
+        ports.source.close()
+
+
 @app.command("verify")
 @handles_errors
 def verify_cmd(
@@ -116,7 +129,9 @@ def verify_cmd(
     from lakeml.wiring import adapters
 
     settings = load_settings()
-    document = verify(settings, adapters(settings), table or None)
+    ports = adapters(settings)
+    with _source_closed(ports):
+        document = verify(settings, ports, table or None)
 
     def render(doc: dict[str, Any]) -> None:
         view = Table(title="lakeml ingest verify (committed windows, key + cursor)")
