@@ -12,16 +12,18 @@ from typing import Any
 from aws_lambda_powertools.metrics import EphemeralMetrics, Metrics, MetricUnit
 
 from ingestion.report import IngestReport, RunSummary
+from lakeml.core import metrics as catalog
 
-SERVICE = "lakeml-ingestion"
-NAMESPACE = "lakeml/ingestion"
+# Names, units and dimensions come from the metric catalog, which Terraform's dashboard and alarms read.
+SERVICE = catalog.INGESTION_SERVICE
+NAMESPACE = catalog.INGESTION_NAMESPACE
 
 
 def count_tables(metrics: Metrics, report: IngestReport) -> None:
     """Run totals on the function's own blob (flushed by `log_metrics` when the handler returns)."""
     failed = sum(run.status == "failed" for run in report.runs)
-    metrics.add_metric("TablesIngested", MetricUnit.Count, len(report.runs) - failed)
-    metrics.add_metric("TablesFailed", MetricUnit.Count, failed)
+    add(metrics, catalog.TABLES_INGESTED, len(report.runs) - failed)
+    add(metrics, catalog.TABLES_FAILED, failed)
 
 
 def publish(report: IngestReport, now: datetime | None = None) -> None:
@@ -31,17 +33,22 @@ def publish(report: IngestReport, now: datetime | None = None) -> None:
     for run in report.runs:
         per_table = EphemeralMetrics(namespace=NAMESPACE, service=SERVICE)
         per_table.add_dimension("table", run.table)
-        per_table.add_metric("RowsExtracted", MetricUnit.Count, run.extracted)
-        per_table.add_metric("RowsLanded", MetricUnit.Count, run.landed)
-        per_table.add_metric("RowsQuarantined", MetricUnit.Count, run.quarantined)
-        per_table.add_metric("BytesLanded", MetricUnit.Bytes, run.bytes)
-        per_table.add_metric("DurationSeconds", MetricUnit.Seconds, run.seconds)
+        add(per_table, catalog.ROWS_EXTRACTED, run.extracted)
+        add(per_table, catalog.ROWS_LANDED, run.landed)
+        add(per_table, catalog.ROWS_QUARANTINED, run.quarantined)
+        add(per_table, catalog.BYTES_LANDED, run.bytes)
+        add(per_table, catalog.DURATION_SECONDS, run.seconds)
         lag = watermark_lag_seconds(run, now)
         if lag is not None:
-            per_table.add_metric("WatermarkLagSeconds", MetricUnit.Seconds, lag)
-        per_table.add_metric("RunFailed", MetricUnit.Count, int(run.status == "failed"))
+            add(per_table, catalog.WATERMARK_LAG_SECONDS, lag)
+        add(per_table, catalog.RUN_FAILED, int(run.status == "failed"))
         per_table.add_metadata("run_id", run.run_id or "")
         per_table.flush_metrics()
+
+
+def add(metrics: Metrics | EphemeralMetrics, metric: catalog.Metric, value: float) -> None:
+    """Add one value of a catalog metric (its name and unit, so code and dashboards cannot drift)."""
+    metrics.add_metric(metric.name, MetricUnit(metric.unit), value)
 
 
 def watermark_lag_seconds(run: RunSummary, now: datetime) -> float | None:

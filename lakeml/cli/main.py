@@ -6,6 +6,7 @@ import typer
 
 from lakeml.cli import config as config_cli
 from lakeml.cli import ingest as ingest_cli
+from lakeml.cli import metrics as metrics_cli
 from lakeml.cli import models as models_cli
 from lakeml.cli import notifications as notifications_cli
 from lakeml.cli import pipeline as pipeline_cli
@@ -38,6 +39,9 @@ def main(
 app.add_typer(source_cli.app, name="source", help="The Snowflake source: local server and churn data.")
 app.add_typer(ingest_cli.app, name="ingest", help="Snowflake -> bronze, exactly once; `verify` audits it.")
 app.add_typer(config_cli.app, name="config", help="Show the effective configuration.")
+app.add_typer(
+    metrics_cli.app, name="metrics", help="The metric catalog Terraform's dashboard and alarms read."
+)
 app.add_typer(models_cli.app, name="models", help="Model registry: list, show, approve, reject versions.")
 app.add_typer(
     pipeline_cli.app,

@@ -159,6 +159,32 @@ class TransformSettings(BaseModel):
     model_config = {"extra": "forbid"}
 
 
+class QualitySettings(BaseModel):
+    """Thresholds of the data-quality monitor (`lakeml.monitor`): past one, the daily flow stops before
+    training. A Step Functions execution may override them per run (the quality Lambda's `thresholds`)."""
+
+    max_failed_tables: int = Field(
+        0, ge=0, description="configured tables that may fail ingestion or have no committed run"
+    )
+    max_quarantine_rate: float = Field(
+        0.05, ge=0, le=1, description="quarantined / extracted rows over the window's runs, 0..1"
+    )
+    max_watermark_lag_hours: float | None = Field(
+        None,
+        gt=0,
+        description="largest allowed age of a table's watermark; unset: not checked (demo data is historical)",
+    )
+    max_dbt_failures: int = Field(0, ge=0, description="dbt models/tests that may error or fail")
+    require_dbt_run: bool = Field(
+        True, description="fail when no dbt run results are published (runs/dbt/latest.json)"
+    )
+    window_hours: float = Field(
+        24, gt=0, description="runs committed this many hours before the check count for quarantine"
+    )
+
+    model_config = {"extra": "forbid"}
+
+
 class ContainerSettings(BaseModel):
     """What the one image knows about itself: set in the Dockerfile, or by the local runner per job."""
 
@@ -179,6 +205,7 @@ class Settings(BaseSettings):
     aws: AwsSettings = Field(default_factory=AwsSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     transform: TransformSettings = Field(default_factory=TransformSettings)
+    quality: QualitySettings = Field(default_factory=QualitySettings)
     container: ContainerSettings = Field(default_factory=ContainerSettings)
 
     model_config = SettingsConfigDict(

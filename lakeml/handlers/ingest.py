@@ -15,15 +15,15 @@ import logging
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ingestion.config import load_sources, sources_path
 from ingestion.events import InvalidEvent, parse_event
-from ingestion.metrics import NAMESPACE, SERVICE, brief, count_tables, publish
+from ingestion.metrics import NAMESPACE, SERVICE, add, brief, count_tables, publish
 from ingestion.report import IngestFailed
 from ingestion.run import ingest
 from lakeml.core import environ
+from lakeml.core import metrics as catalog
 from lakeml.core.settings import load_settings
 from lakeml.wiring import adapters
 
@@ -56,7 +56,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         request = parse_event(event, configured)
     except InvalidEvent:
-        metrics.add_metric("InvalidEvents", MetricUnit.Count, 1)
+        add(metrics, catalog.INVALID_EVENTS, 1)
         raise
     tables = request.tables or ["*"]
     logger.append_keys(tables=tables, full_refresh=request.full_refresh)
@@ -81,5 +81,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 
 def _could_not_start(exc: Exception) -> None:
-    metrics.add_metric("InvocationsFailed", MetricUnit.Count, 1)
+    add(metrics, catalog.INVOCATIONS_FAILED, 1)
     logger.error("ingestion could not start", extra={"error": f"{type(exc).__name__}: {exc}"})
