@@ -5,7 +5,9 @@ from __future__ import annotations
 import typer
 
 from lakeml.cli import config as config_cli
+from lakeml.cli import flow as flow_cli
 from lakeml.cli import ingest as ingest_cli
+from lakeml.cli import lineage as lineage_cli
 from lakeml.cli import metrics as metrics_cli
 from lakeml.cli import models as models_cli
 from lakeml.cli import notifications as notifications_cli
@@ -57,7 +59,13 @@ app.command("docs", help="Generate and serve the dbt docs site on 127.0.0.1.")(t
 app.command("notifications", help="Recent notifications: flow failures, warnings, finished runs.")(
     notifications_cli.notifications
 )
-app.command("run", help="Run every stage end to end: source -> ingest -> transform -> ML.")(run_cli.run)
+app.command("lineage", help="Where a model version came from: source windows to endpoints.")(
+    lineage_cli.lineage
+)
+app.add_typer(flow_cli.app, name="flow", help="The daily flow: its Step Functions definition (ASL).")
+app.command(
+    "run", help="Run every stage end to end: source -> ingest -> transform -> quality -> train -> score."
+)(run_cli.run)
 
 if __name__ == "__main__":
     app()

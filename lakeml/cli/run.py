@@ -13,7 +13,7 @@ from rich.table import Table
 from lakeml.cli.output import JSON_OPTION, emit, err_console, handles_errors, out_console, want_json
 from lakeml.cli.pipeline_local import parse_params
 from lakeml.cli.progress import progress_bars
-from lakeml.core.settings import load_settings
+from lakeml.core.settings import Settings, load_settings
 from lakeml.flow.local import describe
 from lakeml.flow.port import FlowRequest, StageOutcome
 from lakeml.wiring import adapters
@@ -26,7 +26,7 @@ def run(
     ),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Run the daily flow end to end: source -> views -> ingest -> transform -> train."""
+    """Run the daily flow end to end: source -> views -> ingest -> transform -> quality -> train -> score."""
     settings = load_settings()
     quiet = want_json(as_json)
 
@@ -38,7 +38,7 @@ def run(
             f"{mark} {stage.name}: {stage.summary or 'done'} ({stage.seconds:.1f} s)", highlight=False
         )
 
-    request = FlowRequest(pipeline_params=parse_params(param))
+    request = FlowRequest(tables=configured_tables(settings), pipeline_params=parse_params(param))
     with progress_bars(not quiet) as progress:
         result = adapters(settings).orchestrator.run(request, on_stage=announce, progress=progress)
     document = {**describe(result), "home": str(settings.home)}
@@ -70,3 +70,11 @@ def run(
         err_console.print(f"[bold red]error:[/] {result.error}", highlight=False, soft_wrap=True)
         raise typer.Exit(result.exit_code or 1)
     emit(document, as_json, render)
+
+
+def configured_tables(settings: Settings) -> list[str]:
+    """The tables of the sources file, in its order: what the state machine's ingest Map goes over (the
+    scheduler sends the same list)."""
+    from ingestion.config import load_sources, sources_path
+
+    return list(load_sources(sources_path(settings)).tables)

@@ -1,8 +1,9 @@
 """Local adapter of the orchestrator port: the stages of `lakeml.flow.stages`, in order, in this process.
 
 A stage that raises ends the flow as Failed (the error names the stage), a critical notification says
-so, and the stages already done keep their reports. A finished flow sends an info notification with
-every stage's one-line summary — the same two messages the state machine sends on AWS."""
+so, and the stages already done keep their reports. A stage document with a `warning` sends a warning
+notification and the flow goes on. A finished flow sends an info notification with every stage's one-line
+summary — the same messages the state machine sends on AWS."""
 
 from __future__ import annotations
 
@@ -15,18 +16,20 @@ from typing import Any
 
 from lakeml.core.errors import LakemlError
 from lakeml.core.settings import Settings
+from lakeml.flow import stages as declaration
 from lakeml.flow.port import FlowRequest, FlowResult, ProgressFn, StageCallback, StageOutcome
-from lakeml.flow.stages import STAGES, FlowPorts, Stage, StageContext
+from lakeml.flow.stages import FlowPorts, Stage, StageContext
 from lakeml.notify.port import Notification
 
 log = logging.getLogger(__name__)
 
 
 class LocalOrchestrator:
-    def __init__(self, settings: Settings, ports: FlowPorts, stages: Sequence[Stage] = STAGES) -> None:
+    def __init__(self, settings: Settings, ports: FlowPorts, stages: Sequence[Stage] | None = None) -> None:
+        """`stages`: default the declaration's `STAGES`, read when the orchestrator is built."""
         self.settings = settings
         self.ports = ports
-        self.stages = stages
+        self.stages = declaration.STAGES if stages is None else stages
 
     def run(
         self,
@@ -42,6 +45,7 @@ class LocalOrchestrator:
             ports=self.ports,
             params=dict(request.pipeline_params),
             progress=progress or (lambda _task, _done, _total: None),
+            execution_id=execution_id,
         )
         for stage in self.stages:
             started = time.monotonic()
@@ -62,6 +66,9 @@ class LocalOrchestrator:
                     on_stage(outcome)
                 self._notify_failure(result, exc)
                 return result
+            context.results[stage.name] = document
+            if isinstance(document.get("warning"), dict):
+                self._notify_warning(stage.name, execution_id, document["warning"])
             outcome = StageOutcome(
                 name=stage.name,
                 status="Succeeded",
@@ -91,6 +98,17 @@ class LocalOrchestrator:
                 message=str(exc),
                 source=f"flow:{result.failed_stage}",
                 details={"execution_id": result.execution_id, "error_type": type(exc).__name__},
+            )
+        )
+
+    def _notify_warning(self, stage: str, execution_id: str, warning: dict[str, Any]) -> None:
+        self._notify(
+            Notification(
+                severity="warning",
+                subject=f"daily flow: {warning.get('subject', stage + ' warning')}",
+                message=str(warning.get("message", "")),
+                source=f"flow:{stage}",
+                details={"execution_id": execution_id},
             )
         )
 

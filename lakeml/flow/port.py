@@ -15,9 +15,19 @@ FlowStatus = Literal["Succeeded", "Failed", "TimedOut", "Aborted"]
 
 
 class FlowRequest(BaseModel):
-    """What one run of the flow is asked to do: parameters for the training pipeline (K=V)."""
+    """What one run of the flow is asked to do: which tables to ingest (empty: every configured table)
+    and parameters for the training pipeline (K=V)."""
 
+    tables: list[str] = Field(default_factory=list)
     pipeline_params: dict[str, str] = Field(default_factory=dict)
+
+    def state_machine_input(self) -> dict[str, Any]:
+        """The Step Functions execution input (`lakeml.flow.asl`): the parameters in SageMaker's
+        `PipelineParameters` shape, which the state machine passes on as they are."""
+        return {
+            "tables": list(self.tables),
+            "pipeline_params": [{"Name": k, "Value": v} for k, v in self.pipeline_params.items()],
+        }
 
 
 class StageOutcome(BaseModel):

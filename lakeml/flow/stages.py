@@ -1,9 +1,13 @@
-"""The daily flow, declared once: its stages in order, each a function of the ports it needs.
+"""The daily flow, declared once: its stages in order, each with its local function and how it runs on AWS.
 
-Locally `LocalOrchestrator` runs these functions in this process; on AWS the Step Functions state
-machine runs the same stages as Lambda/ECS/SageMaker tasks (rendering this declaration to ASL is
-issue 12). Each stage returns a JSON-able document with a one-line `summary`; a stage that raises stops
-the flow and its error names what to do.
+Locally `LocalOrchestrator` runs the functions in this process; on AWS the Step Functions state machine
+rendered from the same `STAGES` by `lakeml.flow.asl` runs each stage's `aws` spec (Lambda, ECS, SageMaker
+pipeline), with the retries, timeouts and notifications that spec declares. A stage whose `aws` is None is
+local-only (the Snowflake twin and its extraction views: on AWS the source is the real Snowflake).
+
+Each stage returns a JSON-able document with a one-line `summary`; a stage that raises stops the flow
+and its error names what to do. A document with a `warning` ({"subject", "message"}) is an outcome worth a
+warning notification that does not stop the flow (no model registered, nothing to score with).
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from typing import Any, Protocol
 
 from lakeml.core.errors import LakemlError
 from lakeml.core.settings import Settings
+from lakeml.flow.aws_spec import AwsTask, EcsTask, LambdaMap, LambdaTask, PipelineRun, Placeholder
 from lakeml.flow.port import ProgressFn
+from ml_pipelines.pipeline.target import DEFAULT_MODEL_PACKAGE_GROUP
 
 
 class FlowPorts(Protocol):
@@ -41,6 +47,9 @@ class FlowPorts(Protocol):
     @property
     def twin(self) -> Any: ...
 
+    @property
+    def registry(self) -> Any: ...
+
 
 @dataclass
 class StageContext:
@@ -48,6 +57,8 @@ class StageContext:
     ports: FlowPorts
     params: dict[str, str] = field(default_factory=dict)
     progress: ProgressFn = lambda _task, _done, _total: None
+    execution_id: str = "local"
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)  # documents of the stages done
 
 
 @dataclass(frozen=True)
@@ -55,6 +66,11 @@ class Stage:
     name: str
     description: str
     run: Callable[[StageContext], dict[str, Any]]
+    aws: AwsTask | None = None  # None: local-only (no state of the Step Functions flow)
+
+    @property
+    def local_only(self) -> bool:
+        return self.aws is None
 
 
 def source_stage(ctx: StageContext) -> dict[str, Any]:
@@ -115,18 +131,102 @@ def transform_stage(ctx: StageContext) -> dict[str, Any]:
     return report.to_json()
 
 
+def quality_stage(ctx: StageContext) -> dict[str, Any]:
+    """The data-quality monitor (the quality Lambda's library call): past a threshold it raises
+    `QualityThresholdExceeded` and the flow stops before training on bad data."""
+    return run_quality(ctx)
+
+
+def run_quality(ctx: StageContext) -> dict[str, Any]:
+    """The one call into `lakeml.monitor`, kept apart so the stage reads as the declaration's other stages."""
+    from lakeml.monitor import check
+
+    return check(ctx.settings, ctx.ports, ctx.execution_id, ingest=ctx.results.get("ingest")).document()
+
+
 def train_stage(ctx: StageContext) -> dict[str, Any]:
     """The SageMaker training pipeline through the pipeline runner port. A FailStep (the challenger missed
-    a gate) is a normal outcome: nothing new is registered and the summary says why."""
+    a gate) is a normal outcome: nothing new is registered, the summary says why, and a warning goes out;
+    the flow goes on to score with the current champion."""
     from ml_pipelines.training import train
 
-    return train(ctx.settings, ctx.ports.pipelines, ctx.ports.lake, ctx.params).document()
+    outcome = train(ctx.settings, ctx.ports.pipelines, ctx.ports.lake, ctx.params)
+    document = outcome.document()
+    if outcome.registered is None:
+        document["warning"] = {"subject": NO_MODEL_SUBJECT, "message": outcome.failure_reason or ""}
+    return document
 
+
+def score_stage(ctx: StageContext) -> dict[str, Any]:
+    """Batch scoring with the Approved champion; skipped with a warning while no version is Approved (the
+    first runs, before anyone approved one): that is a state to act on, not a failure."""
+    from ml_pipelines.scoring import score
+
+    champion = ctx.ports.registry.champion(DEFAULT_MODEL_PACKAGE_GROUP)
+    if champion is None:
+        message = (
+            f"no Approved version in {DEFAULT_MODEL_PACKAGE_GROUP}: scoring skipped "
+            f"(`lakeml models approve {DEFAULT_MODEL_PACKAGE_GROUP} <version>`)"
+        )
+        return {
+            "skipped": True,
+            "summary": message,
+            "warning": {"subject": NO_CHAMPION_SUBJECT, "message": message},
+        }
+    outcome = score(ctx.settings, ctx.ports.pipelines, ctx.ports.lake)
+    return {
+        **outcome.document(),
+        "champion": champion.version,
+        "summary": f"scored {outcome.rows:,} customers with version {champion.version}",
+    }
+
+
+NO_MODEL_SUBJECT = "no model registered"  # the subjects of the flow's warnings, locally and on AWS
+NO_CHAMPION_SUBJECT = "no champion to score with"
+GATE_FAILURE_MESSAGE = "Model not registered: "  # how the training pipeline's FailStep message starts
 
 STAGES: tuple[Stage, ...] = (
     Stage("source", "local Snowflake twin with churn data", source_stage),
     Stage("views", "Snowflake extraction views (dbt)", views_stage),
-    Stage("ingest", "Snowflake -> bronze, exactly once", ingest_stage),
-    Stage("transform", "dbt build: bronze -> silver -> gold, tests as gates", transform_stage),
-    Stage("train", "SageMaker training pipeline", train_stage),
+    Stage(
+        "ingest",
+        "Snowflake -> bronze, exactly once",
+        ingest_stage,
+        LambdaMap(Placeholder.INGEST_FUNCTION, "$.tables", "tables", {"full_refresh": False}),
+    ),
+    Stage(
+        "transform",
+        "dbt build: bronze -> silver -> gold, tests as gates",
+        transform_stage,
+        EcsTask(
+            command=("lakeml", "--json", "transform"),
+            environment={"LAKEML_ENV": "aws", "LAKEML_TRANSFORM__TARGET": "glue"},
+            failure_error="DbtBuildFailed",
+        ),
+    ),
+    Stage(
+        "quality",
+        "data-quality monitor: thresholds on ingestion and dbt",
+        quality_stage,
+        LambdaTask(Placeholder.QUALITY_FUNCTION),
+    ),
+    Stage(
+        "train",
+        "SageMaker training pipeline",
+        train_stage,
+        PipelineRun(
+            Placeholder.TRAINING_PIPELINE,
+            "training pipeline",
+            parameters_path="$.pipeline_params",
+            gate_message=f"*{GATE_FAILURE_MESSAGE.strip()}*",
+        ),
+    ),
+    Stage(
+        "score",
+        "batch scoring with the Approved champion",
+        score_stage,
+        PipelineRun(
+            Placeholder.SCORING_PIPELINE, "scoring pipeline", champion_group=DEFAULT_MODEL_PACKAGE_GROUP
+        ),
+    ),
 )

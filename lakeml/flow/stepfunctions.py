@@ -1,22 +1,28 @@
 """AWS adapter of the orchestrator port: start the daily flow's state machine and follow its execution.
 
 `lakeml run` with LAKEML_ENV=aws never runs a stage itself: it starts an execution of
-`settings.aws.state_machine_arn` with the request as input, then reads the execution history, reporting
-each top-level state as a stage when it exits, until the execution ends. A failed execution's error and
-cause come from the history, so the user sees why without opening the console.
+`settings.aws.state_machine_arn` with the request as input (`FlowRequest.state_machine_input()`: tables and
+SageMaker pipeline parameters), then reads the execution history, reporting each stage's state as a stage
+when it exits, until the execution ends. The stages are the declaration's (`lakeml.flow.stages`), whose
+states the rendered definition names after them; the helper states around them (polling, notifications)
+are not stages. A stage's document is its entry in `$.results`. A failed execution's error and cause come
+from the history, so the user sees why without opening the console.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
 from lakeml.core.aws import error_code
 from lakeml.core.errors import ConfigError, LakemlError
 from lakeml.flow.port import FlowRequest, FlowResult, FlowStatus, ProgressFn, StageCallback, StageOutcome
+from lakeml.flow.stages import STAGES
+
+DECLARED_STAGES = tuple(s.name for s in STAGES if not s.local_only)
 
 TERMINAL: dict[str, FlowStatus] = {
     "SUCCEEDED": "Succeeded",
@@ -38,7 +44,10 @@ class StepFunctionsOrchestrator:
         poll_seconds: float = POLL_SECONDS,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         sleep: Callable[[float], None] = time.sleep,
+        stages: Collection[str] | None = DECLARED_STAGES,
     ) -> None:
+        """`stages`: the state names reported as stages (None: every state, for hand-written machines)."""
+        self.stages = stages
         self.sfn = sfn
         self.state_machine_arn = state_machine_arn
         self.poll_seconds = poll_seconds
@@ -59,7 +68,7 @@ class StepFunctionsOrchestrator:
             )
         try:
             started = self.sfn.start_execution(
-                stateMachineArn=self.state_machine_arn, input=request.model_dump_json()
+                stateMachineArn=self.state_machine_arn, input=json.dumps(request.state_machine_input())
             )
         except Exception as exc:
             raise LakemlError(
@@ -122,12 +131,18 @@ class StepFunctionsOrchestrator:
         details: dict[str, Any]
         if kind.endswith("StateEntered"):
             details = event["stateEnteredEventDetails"]
-            entered[details["name"]] = event["timestamp"]
+            if self._is_stage(details["name"]):
+                entered[details["name"]] = event["timestamp"]
         elif kind.endswith("StateExited"):
             details = event["stateExitedEventDetails"]
             name = details["name"]
+            if not self._is_stage(name) or result.stage(name):
+                return
             began = entered.get(name, event["timestamp"])
             document = _json(details.get("output"))
+            results = document.get("results") if isinstance(document, dict) else None
+            if isinstance(results, dict) and isinstance(results.get(name), dict):
+                document = results[name]
             outcome = StageOutcome(
                 name=name,
                 status="Succeeded",
@@ -149,6 +164,9 @@ class StepFunctionsOrchestrator:
                 result.stages.append(outcome)
                 if on_stage:
                     on_stage(outcome)
+
+    def _is_stage(self, name: str) -> bool:
+        return self.stages is None or name in self.stages
 
 
 def _json(text: str | None) -> Any:
