@@ -6,6 +6,10 @@ A FailStep (the challenger missed a gate) is an outcome, not an error: `train()`
 FailStep's message. Any other failed step raises `TrainingFailed`, naming the step and where its output is.
 The AUCs come from the evaluation.json the Evaluate step wrote, read through the lake port, so the same
 code reads the local lake folder and S3.
+
+Lineage: unless the caller names one, the execution gets `DbtInvocationId` = the newest dbt build
+transform published to the lake (`runs/dbt/latest.json`), pinned when the execution starts; feature
+ingestion records it and the registered version carries it (`ml_pipelines.feature_store.lineage`).
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from lakeml.core.errors import LakemlError
+from ml_pipelines.feature_store.lineage import latest_invocation_id
 from ml_pipelines.lifecycle import execute, publish
 from ml_pipelines.pipeline import TRAINING_PIPELINE, Target, evaluation_uri
+from ml_pipelines.pipeline.training import DBT_INVOCATION_PARAM
 from ml_pipelines.runner.port import ExecutionStatus, PipelineRunner, RegisteredModel, StepCallback
 
 if TYPE_CHECKING:
@@ -91,6 +97,7 @@ def train(
     timeout_s: float | None = None,
 ) -> TrainingOutcome:
     """Publish and run the training pipeline with `params` (pipeline parameters, K=V); its outcome."""
+    params = with_dbt_invocation(lake, params)
     publish(settings, pipelines)
     status = execute(pipelines, TRAINING_PIPELINE, params, on_step=on_step, timeout_s=timeout_s)
     if status.status != "Succeeded" and not status.failed_by_fail_step:
@@ -103,6 +110,17 @@ def train(
         auc=_value(evaluation, "metrics", "auc"),
         champion_auc=_value(evaluation, "champion", "auc"),
     )
+
+
+def with_dbt_invocation(lake: LakeStorage, params: Mapping[str, str] | None) -> dict[str, str]:
+    """`params` plus `DbtInvocationId` = the newest published dbt build, unless given (or none exists:
+    the pipeline's default `latest` then lets IngestFeatures look again when it runs)."""
+    merged = dict(params or {})
+    if DBT_INVOCATION_PARAM not in merged:
+        latest = latest_invocation_id(lake)
+        if latest:
+            merged[DBT_INVOCATION_PARAM] = latest
+    return merged
 
 
 def read_json(lake: LakeStorage, uri: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from ml_pipelines.steps import ingest_features
 
 def main(job: Job, argv: list[str] | None = None) -> int:
     args = ingest_features.parse_args(argv, job.container)
-    return ingest_features.run(args, store=job.ports.feature_store)
+    return ingest_features.run(args, store=job.ports.feature_store, lake=job.ports.lake)
 
 
 if __name__ == "__main__":

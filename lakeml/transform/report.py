@@ -35,6 +35,8 @@ class BuildReport:
     nodes: list[NodeResult] = field(default_factory=list)
     seconds: float = 0.0
     success: bool = True
+    invocation_id: str | None = None  # dbt's, once the run results are published to the lake
+    run_results: str | None = None  # their URI: runs/dbt/<invocation_id>/run_results.json
 
     @property
     def models(self) -> int:
@@ -70,6 +72,8 @@ class BuildReport:
             "warned": self.warned,
             "seconds": round(self.seconds, 2),
             "target": self.target,
+            "invocation_id": self.invocation_id,
+            "run_results": self.run_results,
             "summary": self.summary,
         }
 

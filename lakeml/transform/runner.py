@@ -20,8 +20,10 @@ from typing import Any
 
 from lakeml.core import environ
 from lakeml.core.errors import ConfigError, LakemlError
+from lakeml.core.lake.runs import RUN_RESULTS
 from lakeml.transform.project import PROFILES_DIR, PROJECT_DIR
 from lakeml.transform.report import BuildReport, NodeResult, node_result
+from lakeml.transform.runs import publish_run_results, visible_bronze
 from lakeml.transform.targets.port import DbtProfile, TransformTarget
 
 ProgressFn = Callable[[str, int, int], None]
@@ -79,7 +81,10 @@ def build(
 
     With `select`, a test runs only when every model it reads is selected (dbt's `cautious` indirect
     selection): `--select silver` builds silver and its tests, never a gold test against a gold table
-    this build did not make."""
+    this build did not make.
+
+    dbt's run_results.json is then published to the target's lake with the bronze visibility index dbt
+    read (`lakeml.transform.runs`), and the report carries its invocation id."""
     args = ["build"]
     for selector in select:
         args += ["--select", selector]
@@ -87,7 +92,15 @@ def build(
         args += ["--indirect-selection", "cautious"]
     if full_refresh:
         args.append("--full-refresh")
-    return run_dbt(target, args, progress=progress, on_node=on_node)
+    bronze = visible_bronze(target.lake)
+    (target.results_dir / RUN_RESULTS).unlink(missing_ok=True)  # never publish a previous build's
+    report = run_dbt(target, args, progress=progress, on_node=on_node)
+    published = publish_run_results(
+        target.lake, target.results_dir, target=report.target, success=report.success, bronze_runs=bronze
+    )
+    if published:
+        report.invocation_id, report.run_results = published.invocation_id, published.run_results
+    return report
 
 
 def docs_generate(target: TransformTarget) -> Path:

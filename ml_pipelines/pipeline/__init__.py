@@ -22,7 +22,15 @@ from ml_pipelines.pipeline.target import (
     Target,
     pipeline_name,
 )
-from ml_pipelines.pipeline.training import EVALUATION_PATHS, build_training_pipeline, evaluation_uri
+from ml_pipelines.pipeline.training import (
+    EVALUATION_OUTPUT,
+    EVALUATION_PATHS,
+    INGEST_OUTPUT,
+    SPLIT_OUTPUT,
+    build_training_pipeline,
+    evaluation_uri,
+    output_uri,
+)
 from ml_pipelines.sagemaker_session import offline
 
 if TYPE_CHECKING:
@@ -51,8 +59,11 @@ __all__ = [
     "BATCH_PIPELINE",
     "DEFAULT_LAKE_BUCKET",
     "DEFAULT_MODEL_PACKAGE_GROUP",
+    "EVALUATION_OUTPUT",
     "EVALUATION_PATHS",
+    "INGEST_OUTPUT",
     "PLACEHOLDER_ACCOUNT",
+    "SPLIT_OUTPUT",
     "STAGING_ENDPOINT",
     "TRAINING_PIPELINE",
     "Target",
@@ -61,6 +72,7 @@ __all__ = [
     "definition",
     "definition_for",
     "evaluation_uri",
+    "output_uri",
     "pipeline_name",
     "render",
     "scores_uri",

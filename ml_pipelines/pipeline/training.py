@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ml_pipelines import gates
+from ml_pipelines.feature_store.lineage import LATEST
 from ml_pipelines.pipeline.parts import PROCESSING, budgeted_tuning_step_class, execution_uri, processing_step
 from ml_pipelines.pipeline.target import (
     DEFAULT_MODEL_PACKAGE_GROUP,
@@ -28,6 +29,8 @@ from ml_pipelines.steps.train import METRIC_DEFINITIONS
 OBJECTIVE = "validation:auc"
 EVALUATE_STEP = "Evaluate"
 EVALUATION_OUTPUT = ("evaluate", "evaluation", "evaluation.json")  # under <execution prefix>/<id>/
+INGEST_OUTPUT = ("ingest", "report", "ingest.json")  # IngestFeatures' report (feature lineage)
+SPLIT_OUTPUT = ("prepare", "report", "split.json")  # Prepare's report (the training snapshot)
 # Property paths of evaluation.json read by the ConditionStep and the FailStep message.
 EVALUATION_PATHS = {
     "auc": "metrics.auc.value",
@@ -37,11 +40,19 @@ EVALUATION_PATHS = {
     "data_snapshot": "lineage.data_snapshot",
     "git_sha": "lineage.git_sha",
 }
+DBT_INVOCATION_PARAM = "DbtInvocationId"
+# Property path of ingest.json (IngestFeatures' report) the Register step copies into the version.
+INGEST_PATHS = {"dbt_invocation_id": "lineage.dbt_invocation_id"}
 
 
 def evaluation_uri(target: Target, execution_id: str) -> str:
     """Where the Evaluate step of execution `execution_id` (its PipelineExecutionId) wrote evaluation.json."""
-    return "/".join([target.execution_prefix(), execution_id, *EVALUATION_OUTPUT])
+    return output_uri(target, execution_id, EVALUATION_OUTPUT)
+
+
+def output_uri(target: Target, execution_id: str, output: tuple[str, str, str]) -> str:
+    """Where a step of execution `execution_id` wrote one of its files (`*_OUTPUT` above)."""
+    return "/".join([target.execution_prefix(), execution_id, *output])
 
 
 def build_training_pipeline(target: Target | None = None) -> Any:
@@ -54,6 +65,7 @@ def build_training_pipeline(target: Target | None = None) -> Any:
     from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
     from sagemaker.core.parameter import ContinuousParameter, IntegerParameter
     from sagemaker.core.workflow.conditions import ConditionGreaterThanOrEqualTo
+    from sagemaker.core.workflow.execution_variables import ExecutionVariables
     from sagemaker.core.workflow.functions import Join, JsonGet
     from sagemaker.core.workflow.parameters import ParameterInteger, ParameterString
     from sagemaker.core.workflow.properties import PropertyFile
@@ -75,7 +87,9 @@ def build_training_pipeline(target: Target | None = None) -> Any:
     max_parallel = ParameterInteger("MaxParallelTuningJobs", default_value=2)
     group = ParameterString("ModelPackageGroup", default_value=DEFAULT_MODEL_PACKAGE_GROUP)
     feature_group = ParameterString("FeatureGroupName", default_value=DEFAULT_FEATURE_GROUP)
-    dbt_invocation = ParameterString("DbtInvocationId", default_value="unknown")
+    # `latest`: IngestFeatures reads runs/dbt/latest.json (ml_pipelines.feature_store.lineage)
+    dbt_invocation = ParameterString(DBT_INVOCATION_PARAM, default_value=LATEST)
+    ingestion = PropertyFile(name="FeatureIngestion", output_name=INGEST_OUTPUT[1], path=INGEST_OUTPUT[2])
 
     ingest = processing_step(
         session,
@@ -84,7 +98,7 @@ def build_training_pipeline(target: Target | None = None) -> Any:
         job="ingest_features",
         instance_type=processing_instance,
         inputs={"customer_features": Join(on="/", values=[input_data, "customer_features"])},
-        outputs={"report": execution_uri(target, "ingest", "report")},
+        outputs={"report": execution_uri(target, *INGEST_OUTPUT[:2])},
         arguments=[
             "--input",
             f"{PROCESSING}/input/customer_features",
@@ -92,7 +106,10 @@ def build_training_pipeline(target: Target | None = None) -> Any:
             f"{PROCESSING}/report",
             "--feature-group",
             feature_group,
+            "--dbt-invocation-id",
+            dbt_invocation,
         ],
+        property_files=[ingestion],
     )
     prepare = processing_step(
         session,
@@ -102,7 +119,8 @@ def build_training_pipeline(target: Target | None = None) -> Any:
         instance_type=processing_instance,
         inputs={"training_set": Join(on="/", values=[input_data, "churn_training_set"])},
         outputs={
-            name: execution_uri(target, "prepare", name) for name in ("train", "validation", "test", "report")
+            name: execution_uri(target, SPLIT_OUTPUT[0], name)
+            for name in ("train", "validation", "test", SPLIT_OUTPUT[1])
         },
         arguments=[
             "--input",
@@ -220,7 +238,11 @@ def build_training_pipeline(target: Target | None = None) -> Any:
         customer_metadata_properties={
             "data_snapshot": from_evaluation("data_snapshot"),
             "git_sha": from_evaluation("git_sha"),
-            "dbt_invocation_id": dbt_invocation,
+            # what IngestFeatures resolved and recorded, not the parameter (which may say `latest`)
+            "dbt_invocation_id": JsonGet(
+                step_name=ingest.name, property_file=ingestion, json_path=INGEST_PATHS["dbt_invocation_id"]
+            ),
+            "pipeline_execution_id": ExecutionVariables.PIPELINE_EXECUTION_ID,
         },
     )
     register = ModelStep(name="Register", step_args=register_args)

@@ -4,8 +4,9 @@ The record identifier and event time come from the one schema source (dbt's `_go
 `ml_pipelines.features`): `customer_id` and the snapshot date. Records go through the feature-store port
 the job's entry point (`lakeml.jobs.ingest_features`) hands `run()` — SageMaker Feature Store (online +
 offline) on AWS, offline Parquet + online SQLite locally — which keeps the latest record per id by event time, so re-ingesting the
-same snapshots is harmless. The step also writes `ingest.json` (rows, customers, snapshot range) as its
-processing output.
+same snapshots is harmless. The step also writes `ingest.json` (rows, customers, snapshot range, and
+under `lineage` the dbt build the features come from, `ml_pipelines.feature_store.lineage`) as its
+processing output; the Register step copies `lineage.dbt_invocation_id` into the model version.
 """
 
 from __future__ import annotations
@@ -16,9 +17,11 @@ from typing import TYPE_CHECKING
 
 from lakeml.core.errors import LakemlError
 from ml_pipelines import features as feature_schema
+from ml_pipelines.feature_store.lineage import LATEST, resolve_dbt_invocation
 from ml_pipelines.steps.container import Container, write_json
 
 if TYPE_CHECKING:
+    from lakeml.core.lake import LakeStorage
     from ml_pipelines.feature_store import FeatureStore
 
 DEFAULT_FEATURE_GROUP = "lakeml-customer-features"
@@ -38,10 +41,15 @@ def parse_args(argv: list[str] | None, container: Container) -> argparse.Namespa
     parser.add_argument("--feature-group", default=DEFAULT_FEATURE_GROUP, help="feature group name")
     parser.add_argument("--schema", default=str(feature_schema.GOLD_SCHEMA), help="dbt gold column docs")
     parser.add_argument("--since", default="", help="only snapshots on/after this date (YYYY-MM-DD)")
+    parser.add_argument(
+        "--dbt-invocation-id",
+        default=LATEST,
+        help="the dbt build gold comes from; 'latest' reads runs/dbt/latest.json in the lake",
+    )
     return parser.parse_args(argv)
 
 
-def run(args: argparse.Namespace, *, store: FeatureStore) -> int:
+def run(args: argparse.Namespace, *, store: FeatureStore, lake: LakeStorage | None = None) -> int:
     import pandas as pd
 
     from ml_pipelines.data import read_frame
@@ -76,11 +84,13 @@ def run(args: argparse.Namespace, *, store: FeatureStore) -> int:
         "customers": int(frame[spec.id_column].nunique()),
         "snapshot_from": str(dates.min().date()) if len(frame) else None,
         "snapshot_to": str(dates.max().date()) if len(frame) else None,
+        "lineage": resolve_dbt_invocation(lake, args.dbt_invocation_id),
     }
     write_json(Path(args.output) / "ingest.json", report)
     print(
         f"feature group {args.feature_group}: {written} records from {report['rows']} rows "
-        f"({report['snapshot_from']}..{report['snapshot_to']})",
+        f"({report['snapshot_from']}..{report['snapshot_to']}); dbt invocation "
+        f"{report['lineage']['dbt_invocation_id']}",
         flush=True,
     )
     return 0

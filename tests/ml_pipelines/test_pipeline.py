@@ -206,7 +206,20 @@ def test_registration_is_pending_manual_approval_with_metrics_and_lineage(traini
     register = steps_of(training)["Register"]["Arguments"]
     assert register["ModelApprovalStatus"] == "PendingManualApproval"
     assert register["ModelMetrics"]["ModelQuality"]["Statistics"]["ContentType"] == "application/json"
-    assert set(register["CustomerMetadataProperties"]) == {"data_snapshot", "git_sha", "dbt_invocation_id"}
+    assert set(register["CustomerMetadataProperties"]) == {
+        "data_snapshot",
+        "git_sha",
+        "dbt_invocation_id",
+        "pipeline_execution_id",
+    }
+    # the invocation IngestFeatures resolved and recorded, not the parameter (whose default is `latest`)
+    assert register["CustomerMetadataProperties"]["dbt_invocation_id"]["Std:JsonGet"] == {
+        "PropertyFile": {"Get": "Steps.IngestFeatures.PropertyFiles.FeatureIngestion"},
+        "Path": "lineage.dbt_invocation_id",
+    }
+    assert register["CustomerMetadataProperties"]["pipeline_execution_id"] == {
+        "Get": "Execution.PipelineExecutionId"
+    }
     deploy = steps_of(training)["DeployStaging"]
     assert deploy["Arguments"]["model_package_arn"] == {"Get": "Steps.Register.ModelPackageArn"}
 
@@ -214,7 +227,8 @@ def test_registration_is_pending_manual_approval_with_metrics_and_lineage(traini
 def test_every_jsonget_path_resolves_in_a_real_evaluation_json(
     training: dict[str, Any], evaluations: dict[str, dict[str, Any]]
 ) -> None:
-    paths = {get["Path"] for get in json_gets(training)}
+    evaluation_file = files_for({})
+    paths = {get["Path"] for get in json_gets(training) if get["PropertyFile"]["Get"] in evaluation_file}
     assert {"metrics.auc.value", "gates.beats_champion.threshold", "gates.summary"} <= paths
     for name, evaluation in evaluations.items():
         for path in paths:

@@ -158,6 +158,7 @@ def test_ingest_features_puts_every_row_into_the_feature_group(tmp_path: Path, g
     frame = read_frame(gold, "customer_features")
     assert report["rows"] == report["records_written"] == len(frame)
     assert report["record_identifier"] == "customer_id" and report["event_time"] == "snapshot_date"
+    assert report["lineage"] == {"dbt_invocation_id": "unknown"}  # no dbt build published in this lake
     record = adapters(load_settings(home=home)).feature_store.get_record("customers-test", 1)
     assert record is not None
     latest = frame[frame["customer_id"] == 1].sort_values("snapshot_date").iloc[-1]

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from lakeml.core.lake import LakeStorage
+
 
 @dataclass(frozen=True)
 class DbtProfile:
@@ -47,6 +49,11 @@ class TransformTarget(Protocol):
     @property
     def name(self) -> str:
         """The dbt target of the lake models (`local` or `glue`)."""
+        ...
+
+    @property
+    def lake(self) -> LakeStorage:
+        """The lake dbt's tables live in; each build's run results are published into it (`runs.py`)."""
         ...
 
     @property
