@@ -28,6 +28,10 @@ class Notification(BaseModel):
     source: str = "lakeml"
     details: dict[str, Any] = Field(default_factory=dict)
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    # What the reader should do next, and where to look (name -> URL or lake URI): rendered as their
+    # own paragraphs in e-mail and chat, so a failure message is actionable without opening a console.
+    action: str = ""
+    links: dict[str, str] = Field(default_factory=dict)
 
     def short_subject(self) -> str:
         """The subject as SNS accepts it: ASCII printable, one line, at most 100 characters."""

@@ -1,7 +1,10 @@
 """AWS adapter of the notifications port: SNS topics (critical -> critical topic, else warning topic).
 
-The message body is JSON (the whole notification), so a subscriber (e-mail, chat webhook, a ticketing
-Lambda) can route on `severity` and `source`; the subject is the one-line summary e-mail shows."""
+Published with `MessageStructure=json` (`lakeml.notify.render.message_structure`): e-mail and chat
+subscribers get a plain-text body (what happened, stage, error, what to do, links), machine subscribers
+(SQS, Lambda, email-json) the notification's JSON so they can route on `severity` and `source`; the
+subject is the one-line summary e-mail shows, and `severity`/`source` are also message attributes for
+subscription filter policies."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from typing import Any
 from lakeml.core.aws import error_code
 from lakeml.core.errors import ConfigError, LakemlError
 from lakeml.notify.port import Notification, Sent
+from lakeml.notify.render import message_structure
 
 
 class SnsNotifier:
@@ -33,7 +37,8 @@ class SnsNotifier:
             response = self.sns.publish(
                 TopicArn=topic,
                 Subject=notification.short_subject(),
-                Message=notification.model_dump_json(indent=2),
+                Message=message_structure(notification),
+                MessageStructure="json",
                 MessageAttributes={
                     "severity": {"DataType": "String", "StringValue": notification.severity},
                     "source": {"DataType": "String", "StringValue": notification.source},

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from lakeml.core.errors import LakemlError, UsageError
 from ml_pipelines.approval import ChampionHook, after_status_change
-from ml_pipelines.registry import ModelRegistry, ModelVersion, approved_before
+from ml_pipelines.registry import APPROVED, ModelRegistry, ModelVersion, approved_before
 from ml_pipelines.serving.deploy.port import PRODUCTION_ENDPOINT, Deployer
 
 DETAIL_TYPE = "SageMaker Model Package State Change"
@@ -28,6 +28,7 @@ __all__ = [
     "StateChange",
     "champion_hook",
     "handle",
+    "on_approved",
     "parse",
     "rollback",
     "state_change_event",
@@ -35,12 +36,26 @@ __all__ = [
 
 
 class StateChange(BaseModel):
+    """The `detail` of SageMaker's event (the model package as DescribeModelPackage shows it). The
+    version is `ModelPackageVersion`, or the last part of `ModelPackageArn` / `ModelPackageName`
+    (`group/4`) where an event carries only those."""
+
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
     group: str = Field(alias="ModelPackageGroupName")
     version: int = Field(alias="ModelPackageVersion", ge=1)
     status: str = Field(alias="ModelApprovalStatus")
     arn: str | None = Field(None, alias="ModelPackageArn")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _version_from_name(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("ModelPackageVersion") is None:
+            for key in ("ModelPackageArn", "ModelPackageName"):
+                tail = str(data.get(key) or "").rsplit("/", 1)[-1]
+                if tail.isdigit():
+                    return {**data, "ModelPackageVersion": int(tail)}
+        return data
 
 
 def state_change_event(group: str, version: int, status: str, arn: str | None = None) -> dict[str, Any]:
@@ -109,6 +124,23 @@ def handle(
             f"{outcome.effects['error']}"
         )
     return {**dict(outcome.effects), "champion": outcome.champion.version if outcome.champion else None}
+
+
+def on_approved(
+    registry: ModelRegistry, deployer: Deployer, event: Any, endpoint: str = PRODUCTION_ENDPOINT
+) -> dict[str, Any]:
+    """What the on-approval Lambda runs: the EventBridge rule sends Approved changes only, and anything
+    else is acknowledged without touching the endpoint. Idempotent: a second delivery of the same event
+    (SageMaker may send several per change) finds the champion already serving (or being deployed) and
+    says so; nothing is deployed twice. See docs/decisions.md, "on-approval idempotency"."""
+    change = parse(event)
+    if change.status != APPROVED:
+        return {
+            "deployed": None,
+            "reason": f"{change.group}/{change.version} became {change.status}; only Approved versions "
+            "are deployed by this function",
+        }
+    return handle(registry, deployer, event, endpoint)
 
 
 def rollback(

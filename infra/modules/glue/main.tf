@@ -1,5 +1,8 @@
-# Glue Data Catalog databases (one per lake layer, named as dbt's schemas) and the role Glue interactive
-# sessions run as when dbt-glue builds silver and gold. The catalog is per account and region, so one env
+# Glue Data Catalog databases (one per lake layer, named as dbt's schemas, plus `predictions`) and the role
+# Glue interactive sessions run as when dbt-glue builds silver and gold. dbt's on-run-start hook
+# (dbt_project/macros/register_bronze.sql) registers bronze's tables and views and
+# predictions.churn_scores_raw in the catalog: the role writes the catalog of every layer, but lake
+# objects only in the layers dbt builds (never bronze or predictions, which ingestion and scoring write). The catalog is per account and region, so one env
 # per account is assumed (database names carry no env prefix: dbt's schema names are the database names).
 
 data "aws_caller_identity" "current" {}
@@ -105,7 +108,9 @@ locals {
         )
       },
       {
-        Sid    = "CatalogWriteModelLayers"
+        # Models in silver/gold/quarantine; in bronze the __parts/__empty/__files tables, the views over
+        # them, _visible and MSCK REPAIR's partitions; predictions.churn_scores_raw (register_bronze.sql).
+        Sid    = "CatalogWriteTables"
         Effect = "Allow"
         Action = [
           "glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable",
@@ -114,8 +119,20 @@ locals {
         ]
         Resource = concat(
           [local.catalog_arn],
-          [for layer in local.writable_layers : local.database_arn[layer]],
-          [for layer in local.writable_layers : local.table_arns[layer]],
+          values(local.database_arn),
+          values(local.table_arns),
+        )
+      },
+      {
+        # register_bronze runs `create database if not exists bronze|predictions`; Spark's catalog client
+        # calls CreateDatabase and ignores AlreadyExists, so the call must be allowed even though
+        # Terraform created both.
+        Sid    = "CatalogCreateRegisteredDatabases"
+        Effect = "Allow"
+        Action = "glue:CreateDatabase"
+        Resource = concat(
+          [local.catalog_arn],
+          [for layer in var.registered_databases : local.database_arn[layer]],
         )
       },
       {

@@ -18,13 +18,15 @@ locals {
   # The lake layout (lakeml/core/lake/, ingestion/landing.py). Every IAM policy in infra/ builds its S3
   # resources from these names, so a prefix is spelled once.
   prefixes = {
-    bronze      = "bronze"      # raw landed rows + _manifests (ingestion)
-    silver      = "silver"      # cleaned, deduplicated tables (dbt)
-    gold        = "gold"        # features and training sets (dbt)
-    quarantine  = "quarantine"  # rejected rows with reasons (ingestion, dbt store_failures)
-    predictions = "predictions" # batch scores (SageMaker transform)
-    ml          = "ml"          # pipeline executions and tuning output (SageMaker)
-    registry    = "registry"    # approval history of model versions (ml_pipelines/registry.py)
+    bronze      = "bronze"        # raw landed rows + _manifests (ingestion)
+    silver      = "silver"        # cleaned, deduplicated tables (dbt)
+    gold        = "gold"          # features and training sets (dbt)
+    quarantine  = "quarantine"    # rejected rows with reasons (ingestion, dbt store_failures)
+    predictions = "predictions"   # batch scores (SageMaker transform)
+    ml          = "ml"            # pipeline executions and tuning output (SageMaker)
+    registry    = "registry"      # approval history of model versions (ml_pipelines/registry.py)
+    runs        = "runs"          # the flow's run records: runs/dbt/ (transform), runs/quality/ (monitor)
+    features    = "feature_store" # SageMaker Feature Store offline store (lake.uri_of("feature_store"))
   }
 }
 

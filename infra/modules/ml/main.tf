@@ -3,7 +3,9 @@
 #   model versions (always PendingManualApproval, fixed in ml_pipelines/pipeline.py) but is explicitly
 #   denied UpdateModelPackage, so no pipeline can approve its own model;
 # - the approver role: the only lakeml role allowed UpdateModelPackage on the group.
-# An EventBridge rule forwards "version Approved" to a deploy target.
+# An EventBridge rule forwards "version Approved" to the on-approval Lambda, another a failed pipeline
+# execution to the notify Lambda. Also here: the feature group (offline store in the lake, under the CMK)
+# and the two SageMaker pipelines, created from their definition files.
 
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
@@ -25,6 +27,13 @@ locals {
   repository_arn = "arn:${local.partition}:ecr:${local.image_parts[1]}:${local.image_parts[0]}:repository/${local.image_parts[2]}"
 
   approver_principals = length(var.approver_principal_arns) > 0 ? var.approver_principal_arns : ["arn:${local.partition}:iam::${local.account_id}:root"]
+
+  bucket_name   = element(split(":::", var.lake_bucket_arn), 1)
+  feature_group = jsondecode(file(coalesce(var.feature_group_file, "${path.module}/feature_group.json")))
+  # SageMaker ARNs spell names in lower case.
+  feature_group_arn = "${local.sm_arn}:feature-group/${lower(local.feature_group.name)}"
+  glue_arn          = "arn:${local.partition}:glue:${local.region}:${local.account_id}"
+  pipeline_arns     = { for key, name in var.pipeline_names : key => "${local.sm_arn}:pipeline/${lower(name)}" }
 }
 
 resource "aws_sagemaker_model_package_group" "churn" {
@@ -78,8 +87,47 @@ locals {
         Action   = ["s3:ListBucket", "s3:GetBucketLocation"]
         Resource = var.lake_bucket_arn
         Condition = {
-          StringLikeIfExists = { "s3:prefix" = [for prefix in [var.prefixes.gold, var.prefixes.ml, var.prefixes.predictions] : "${prefix}/*"] }
+          StringLikeIfExists = { "s3:prefix" = [for prefix in [var.prefixes.gold, var.prefixes.ml, var.prefixes.predictions, var.prefixes.feature_store, "${var.prefixes.runs}/dbt"] : "${prefix}/*"] }
         }
+      },
+      {
+        # Lineage: training records the dbt invocation that built its gold snapshot (runs/dbt/latest.json).
+        Sid      = "LakeReadDbtRuns"
+        Effect   = "Allow"
+        Action   = "s3:GetObject"
+        Resource = "${var.lake_bucket_arn}/${var.prefixes.runs}/dbt/*"
+      },
+      {
+        # IngestFeatures (ml_pipelines/feature_store/sagemaker.py): ensure_group creates the group when it
+        # is missing (here it exists: CreateFeatureGroup answers ResourceInUse), then PutRecord per row.
+        Sid      = "FeatureStore"
+        Effect   = "Allow"
+        Action   = ["sagemaker:CreateFeatureGroup", "sagemaker:DescribeFeatureGroup", "sagemaker:PutRecord", "sagemaker:GetRecord"]
+        Resource = local.feature_group_arn
+      },
+      {
+        # The offline store writes Parquet under feature_store/ as this role (the group's RoleArn).
+        Sid      = "OfflineStoreWrite"
+        Effect   = "Allow"
+        Action   = ["s3:PutObject", "s3:PutObjectAcl", "s3:GetObject"]
+        Resource = "${var.lake_bucket_arn}/${var.prefixes.feature_store}/*"
+      },
+      {
+        Sid      = "OfflineStoreBucketAcl"
+        Effect   = "Allow"
+        Action   = "s3:GetBucketAcl"
+        Resource = var.lake_bucket_arn
+      },
+      {
+        # ... and keeps the offline store's Glue table of the group in the feature_store database.
+        Sid    = "OfflineStoreCatalog"
+        Effect = "Allow"
+        Action = ["glue:GetDatabase", "glue:GetTable", "glue:CreateTable", "glue:UpdateTable"]
+        Resource = [
+          "${local.glue_arn}:catalog",
+          "${local.glue_arn}:database/${var.feature_store_database}",
+          "${local.glue_arn}:table/${var.feature_store_database}/*",
+        ]
       },
       {
         Sid    = "PipelineJobs"
@@ -250,21 +298,125 @@ resource "aws_cloudwatch_event_rule" "approved" {
 }
 
 resource "aws_cloudwatch_event_target" "approved" {
-  count = var.on_approved_target_arn == null ? 0 : 1
+  count = var.on_approval_function_arn == null ? 0 : 1
 
-  rule     = aws_cloudwatch_event_rule.approved.name
-  arn      = var.on_approved_target_arn
-  role_arn = can(regex(":lambda:", var.on_approved_target_arn)) ? null : var.on_approved_target_role_arn
+  rule = aws_cloudwatch_event_rule.approved.name
+  arn  = var.on_approval_function_arn
 }
 
 resource "aws_lambda_permission" "approved" {
-  count = var.on_approved_target_arn != null && can(regex(":lambda:", coalesce(var.on_approved_target_arn, "-"))) ? 1 : 0
+  count = var.on_approval_function_arn == null ? 0 : 1
 
   statement_id  = "AllowModelApprovedRule"
   action        = "lambda:InvokeFunction"
-  function_name = var.on_approved_target_arn
+  function_name = var.on_approval_function_arn
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.approved.arn
+}
+
+# ----------------------------------------------------------------------------- pipeline failed event
+
+resource "aws_cloudwatch_event_rule" "pipeline_failed" {
+  name        = "${var.name_prefix}-pipeline-failed"
+  description = "An execution of a lakeml SageMaker pipeline failed: notify"
+  event_pattern = jsonencode({
+    source        = ["aws.sagemaker"]
+    "detail-type" = ["SageMaker Model Building Pipeline Execution Status Change"]
+    detail = {
+      pipelineArn                    = values(local.pipeline_arns)
+      currentPipelineExecutionStatus = ["Failed"]
+    }
+  })
+}
+
+# The notify handler takes a lakeml Notification (lakeml/notify/port.py); the transformer builds one.
+resource "aws_cloudwatch_event_target" "pipeline_failed" {
+  count = var.on_pipeline_failed_function_arn == null ? 0 : 1
+
+  rule = aws_cloudwatch_event_rule.pipeline_failed.name
+  arn  = var.on_pipeline_failed_function_arn
+
+  input_transformer {
+    input_paths = {
+      pipeline  = "$.detail.pipelineArn"
+      execution = "$.detail.pipelineExecutionArn"
+      status    = "$.detail.currentPipelineExecutionStatus"
+      time      = "$.time"
+    }
+    input_template = <<-TEMPLATE
+      {"severity": "critical", "subject": "lakeml pipeline execution <status>", "message": "SageMaker pipeline execution <execution> ended <status> at <time>; its failed step and reason are in SageMaker Studio or `aws sagemaker list-pipeline-execution-steps`.", "source": "sagemaker-pipeline", "details": {"pipeline_arn": "<pipeline>", "execution_arn": "<execution>", "status": "<status>"}}
+    TEMPLATE
+  }
+}
+
+resource "aws_lambda_permission" "pipeline_failed" {
+  count = var.on_pipeline_failed_function_arn == null ? 0 : 1
+
+  statement_id  = "AllowPipelineFailedRule"
+  action        = "lambda:InvokeFunction"
+  function_name = var.on_pipeline_failed_function_arn
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.pipeline_failed.arn
+}
+
+# ------------------------------------------------------------------------------------- feature store
+
+resource "aws_glue_catalog_database" "feature_store" {
+  name         = var.feature_store_database
+  description  = "lakeml feature store: offline store tables"
+  location_uri = "s3://${local.bucket_name}/${var.prefixes.feature_store}/"
+}
+
+# Exactly the group `IngestFeatures` would create (ensure_group compares and refuses a mismatch), with the
+# offline store in the lake under the CMK. The online store keeps SageMaker's default encryption: a CMK
+# there would need grants for every PutRecord/GetRecord caller.
+resource "aws_sagemaker_feature_group" "features" {
+  feature_group_name             = local.feature_group.name
+  record_identifier_feature_name = local.feature_group.record_id
+  event_time_feature_name        = local.feature_group.event_time
+  role_arn                       = aws_iam_role.execution.arn
+  description                    = "lakeml features: record id ${local.feature_group.record_id}, event time ${local.feature_group.event_time}"
+
+  dynamic "feature_definition" {
+    for_each = local.feature_group.definitions
+    content {
+      feature_name = feature_definition.value.FeatureName
+      feature_type = feature_definition.value.FeatureType
+    }
+  }
+
+  online_store_config {
+    enable_online_store = true
+  }
+
+  offline_store_config {
+    s3_storage_config {
+      s3_uri     = "s3://${local.bucket_name}/${var.prefixes.feature_store}"
+      kms_key_id = var.kms_key_arn
+    }
+    data_catalog_config {
+      catalog    = "AwsDataCatalog"
+      database   = aws_glue_catalog_database.feature_store.name
+      table_name = replace(lower(local.feature_group.name), "-", "_")
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.execution]
+}
+
+# ------------------------------------------------------------------------------------------ pipelines
+
+# From the definition the code renders (`lakeml pipeline definition [--batch]`), read from a file so the
+# plan shows the definition's diff; the definition bakes in this stack's ARNs (role, image, deploy
+# Lambda), so the files are given on the second apply (docs/aws.md).
+resource "aws_sagemaker_pipeline" "pipeline" {
+  for_each = var.pipeline_definition_files
+
+  pipeline_name         = var.pipeline_names[each.key]
+  pipeline_display_name = var.pipeline_names[each.key]
+  pipeline_description  = "lakeml ${each.key} pipeline (lakeml pipeline definition${each.key == "scoring" ? " --batch" : ""})"
+  role_arn              = aws_iam_role.execution.arn
+  pipeline_definition   = file(each.value)
 }
 
 # Statements by id, so tests (tests/*.tftest.hcl) can assert on one statement by name.

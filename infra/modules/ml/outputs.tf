@@ -27,3 +27,18 @@ output "approved_rule_arn" {
   description = "ARN of the EventBridge rule matching approved versions."
   value       = aws_cloudwatch_event_rule.approved.arn
 }
+
+output "feature_group_name" {
+  description = "Name of the feature group (IngestFeatures' --feature-group)."
+  value       = aws_sagemaker_feature_group.features.feature_group_name
+}
+
+output "pipeline_names" {
+  description = "training/scoring -> SageMaker pipeline name (the flow starts them by name)."
+  value       = var.pipeline_names
+}
+
+output "pipeline_arns" {
+  description = "Pipelines created from their definition files."
+  value       = { for key, p in aws_sagemaker_pipeline.pipeline : key => p.arn }
+}

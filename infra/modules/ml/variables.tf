@@ -14,18 +14,22 @@ variable "kms_key_arn" {
 }
 
 variable "prefixes" {
-  description = "Lake key prefixes the ML roles use (gold: input, ml: executions and tuning, predictions: batch scores, registry: approval history)."
+  description = "Lake key prefixes the ML roles use (gold: input, ml: executions and tuning, predictions: batch scores, registry: approval history, feature_store: the offline store, runs: the flow's run records)."
   type = object({
-    gold        = string
-    ml          = string
-    predictions = string
-    registry    = string
+    gold          = string
+    ml            = string
+    predictions   = string
+    registry      = string
+    feature_store = string
+    runs          = string
   })
   default = {
-    gold        = "gold"
-    ml          = "ml"
-    predictions = "predictions"
-    registry    = "registry"
+    gold          = "gold"
+    ml            = "ml"
+    predictions   = "predictions"
+    registry      = "registry"
+    feature_store = "feature_store"
+    runs          = "runs"
   }
 }
 
@@ -68,23 +72,48 @@ variable "approver_principal_arns" {
   default     = []
 }
 
-variable "on_approved_target_arn" {
-  description = "ARN the \"model version Approved\" event goes to (a Lambda or a Step Functions state machine that deploys). Null: the rule exists without a target."
-  type        = string
-  default     = null
-}
-
-variable "on_approved_target_role_arn" {
-  description = "Role EventBridge assumes to reach a non-Lambda target (Step Functions needs one). Ignored for a Lambda, which gets a resource permission instead."
+variable "on_approval_function_arn" {
+  description = "The on-approval Lambda (lakeml.handlers.on_approval): the \"model version Approved\" rule invokes it. Null: the rule exists without a target."
   type        = string
   default     = null
 
   validation {
-    condition = (
-      var.on_approved_target_arn == null
-      || can(regex(":lambda:", var.on_approved_target_arn))
-      || var.on_approved_target_role_arn != null
-    )
-    error_message = "on_approved_target_role_arn is required when on_approved_target_arn is not a Lambda function (EventBridge needs a role to start a state machine)."
+    condition     = var.on_approval_function_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+$", coalesce(var.on_approval_function_arn, "-")))
+    error_message = "on_approval_function_arn must be an unqualified Lambda function ARN."
   }
+}
+
+variable "on_pipeline_failed_function_arn" {
+  description = "The notify Lambda: a failed execution of either pipeline reaches it as a critical notification. Null: the rule exists without a target."
+  type        = string
+  default     = null
+}
+
+variable "feature_group_file" {
+  description = "The feature group as the code defines it (tests/infra/test_feature_group.py renders it from dbt's gold column docs). Null: feature_group.json of this module."
+  type        = string
+  default     = null
+}
+
+variable "feature_store_database" {
+  description = "Glue database of the offline store's table (created here)."
+  type        = string
+  default     = "feature_store"
+}
+
+variable "pipeline_definition_files" {
+  description = "Pipeline -> definition JSON file (`lakeml pipeline definition [--batch] > file` with this env's `terraform output lakeml_env` exported). Keys: training, scoring. A pipeline without a file is not created (first apply: the definition bakes in ARNs this stack creates)."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for key in keys(var.pipeline_definition_files) : contains(["training", "scoring"], key)])
+    error_message = "pipeline_definition_files keys must be training and/or scoring."
+  }
+}
+
+variable "pipeline_names" {
+  description = "Names of the pipelines (ml_pipelines/pipeline/target.py TRAINING_PIPELINE, BATCH_PIPELINE)."
+  type        = object({ training = string, scoring = string })
+  default     = { training = "lakeml-churn-training", scoring = "lakeml-churn-batch-scoring" }
 }

@@ -105,12 +105,18 @@ class SageMakerDeployer:
         )
 
     def serving(self, endpoint: str) -> tuple[str, int] | None:
-        """The version behind the endpoint's current config: endpoint -> config -> model -> package ARN.
-        During a blue/green update that is still the old version, until SageMaker switches over."""
+        """The version behind the endpoint's config: endpoint -> config -> model -> package ARN.
+
+        During a blue/green update this is the version being deployed (the pending deployment's config):
+        a repeated approval event that arrives mid-update must see its deploy as done, not start a second
+        UpdateEndpoint that SageMaker refuses while the endpoint is Updating. If the update rolls back,
+        the endpoint's config is the old one again and so is the answer."""
         described = self._describe(endpoint)
         if described is None:
             return None
-        config = self.sm.describe_endpoint_config(EndpointConfigName=described["EndpointConfigName"])
+        pending = (described.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")
+        config_name = pending or described["EndpointConfigName"]
+        config = self.sm.describe_endpoint_config(EndpointConfigName=config_name)
         model = self.sm.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
         container = (model.get("Containers") or [model.get("PrimaryContainer") or {}])[0]
         package = container.get("ModelPackageName")

@@ -22,8 +22,8 @@ variables {
 
 run "one_database_per_layer_at_its_prefix" {
   assert {
-    condition     = toset(keys(aws_glue_catalog_database.layer)) == toset(["bronze", "silver", "gold", "quarantine"])
-    error_message = "bronze, silver, gold and quarantine databases (dbt's schema names)"
+    condition     = toset(keys(aws_glue_catalog_database.layer)) == toset(["bronze", "silver", "gold", "quarantine", "predictions"])
+    error_message = "bronze, silver, gold, quarantine and predictions databases (dbt's schema names, register_bronze's predictions)"
   }
   assert {
     condition     = aws_glue_catalog_database.layer["silver"].location_uri == "s3://lakeml-test-lake/silver/"
@@ -44,9 +44,9 @@ run "dbt_role_reads_bronze_and_writes_model_layers_only" {
   }
   assert {
     condition = alltrue([
-      for r in local.dbt_by_sid.CatalogWriteModelLayers.Resource : !strcontains(r, "/bronze")
+      for r in local.dbt_by_sid.LakeWriteModelLayers.Resource : !strcontains(r, "/bronze/") && !strcontains(r, "/predictions/")
     ])
-    error_message = "dbt must not change bronze's catalog entries (ingestion's manifests define bronze)"
+    error_message = "dbt never writes bronze's or predictions' objects (ingestion and batch scoring do)"
   }
   assert {
     condition     = one(aws_glue_security_configuration.sessions.encryption_configuration[0].s3_encryption).kms_key_arn == var.kms_key_arn
@@ -55,6 +55,29 @@ run "dbt_role_reads_bronze_and_writes_model_layers_only" {
   assert {
     condition     = jsondecode(aws_iam_role.dbt.assume_role_policy).Statement[0].Principal.Service == "glue.amazonaws.com"
     error_message = "only Glue may assume the session role"
+  }
+}
+
+run "dbt_role_may_register_what_register_bronze_creates" {
+  assert {
+    condition = alltrue([
+      for arn in ["arn:aws:glue:eu-west-1:123456789012:table/bronze/*", "arn:aws:glue:eu-west-1:123456789012:database/bronze", "arn:aws:glue:eu-west-1:123456789012:table/predictions/*"] :
+      contains(local.dbt_by_sid.CatalogWriteTables.Resource, arn)
+    ]) && contains(local.dbt_by_sid.CatalogWriteTables.Action, "glue:CreateTable") && contains(local.dbt_by_sid.CatalogWriteTables.Action, "glue:BatchCreatePartition")
+    error_message = "register_bronze creates bronze's tables, views and partitions and predictions.churn_scores_raw"
+  }
+  assert {
+    condition = (
+      local.dbt_by_sid.CatalogCreateRegisteredDatabases.Action == "glue:CreateDatabase"
+      && toset(local.dbt_by_sid.CatalogCreateRegisteredDatabases.Resource) == toset([
+        "arn:aws:glue:eu-west-1:123456789012:catalog", "arn:aws:glue:eu-west-1:123456789012:database/bronze", "arn:aws:glue:eu-west-1:123456789012:database/predictions",
+      ])
+    )
+    error_message = "`create database if not exists` of bronze and predictions, and no other database"
+  }
+  assert {
+    condition     = contains(local.dbt_by_sid.LakeReadAllLayers.Resource, "arn:aws:s3:::lakeml-test-lake/predictions/*")
+    error_message = "dbt reads the batch scores (the churn_scores model)"
   }
 }
 

@@ -184,7 +184,7 @@ run "object_arns_name_each_layer" {
     error_message = "object_arns.bronze is ${output.object_arns.bronze}"
   }
   assert {
-    condition     = toset(keys(output.prefixes)) == toset(["bronze", "silver", "gold", "quarantine", "predictions", "ml", "registry"])
+    condition     = toset(keys(output.prefixes)) == toset(["bronze", "silver", "gold", "quarantine", "predictions", "ml", "registry", "runs", "features"])
     error_message = "prefixes must name every layer of the lake"
   }
 }

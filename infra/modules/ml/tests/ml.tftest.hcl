@@ -98,7 +98,7 @@ run "execution_role_reads_gold_and_writes_ml_outputs_only" {
 
 run "approved_versions_reach_the_target" {
   variables {
-    on_approved_target_arn = "arn:aws:lambda:eu-west-1:123456789012:function:lakeml-test-deploy"
+    on_approval_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:lakeml-test-on-approval"
   }
   assert {
     condition = (
@@ -110,8 +110,8 @@ run "approved_versions_reach_the_target" {
     error_message = "the rule must match Approved state changes of the churn group only"
   }
   assert {
-    condition     = aws_cloudwatch_event_target.approved[0].arn == var.on_approved_target_arn && aws_cloudwatch_event_target.approved[0].role_arn == null
-    error_message = "the rule must target the given Lambda directly"
+    condition     = aws_cloudwatch_event_target.approved[0].arn == var.on_approval_function_arn
+    error_message = "the rule must target the on-approval Lambda"
   }
   assert {
     condition     = aws_lambda_permission.approved[0].source_arn == aws_cloudwatch_event_rule.approved.arn && aws_lambda_permission.approved[0].principal == "events.amazonaws.com"
@@ -122,14 +122,97 @@ run "approved_versions_reach_the_target" {
 run "no_target_means_no_target" {
   assert {
     condition     = length(aws_cloudwatch_event_target.approved) == 0 && length(aws_lambda_permission.approved) == 0
-    error_message = "without on_approved_target_arn the rule has no target"
+    error_message = "without on_approval_function_arn the rule has no target"
   }
 }
 
-run "state_machine_target_needs_a_role" {
+run "approval_target_must_be_a_lambda" {
   command = plan
   variables {
-    on_approved_target_arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:lakeml-test-deploy"
+    on_approval_function_arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:lakeml-test-deploy"
   }
-  expect_failures = [var.on_approved_target_role_arn]
+  expect_failures = [var.on_approval_function_arn]
+}
+
+run "failed_pipeline_executions_reach_notify_as_a_critical_notification" {
+  variables {
+    on_pipeline_failed_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:lakeml-test-notify"
+  }
+  assert {
+    condition = (
+      jsondecode(aws_cloudwatch_event_rule.pipeline_failed.event_pattern)["detail-type"] == ["SageMaker Model Building Pipeline Execution Status Change"]
+      && jsondecode(aws_cloudwatch_event_rule.pipeline_failed.event_pattern).detail.currentPipelineExecutionStatus == ["Failed"]
+      && toset(jsondecode(aws_cloudwatch_event_rule.pipeline_failed.event_pattern).detail.pipelineArn) == toset([
+        "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/lakeml-churn-training", "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/lakeml-churn-batch-scoring",
+      ])
+    )
+    error_message = "the rule matches failed executions of the two lakeml pipelines only"
+  }
+  assert {
+    condition = (
+      aws_cloudwatch_event_target.pipeline_failed[0].arn == var.on_pipeline_failed_function_arn
+      && jsondecode(replace(replace(replace(replace(one(aws_cloudwatch_event_target.pipeline_failed[0].input_transformer).input_template, "<status>", "Failed"), "<execution>", "e"), "<pipeline>", "p"), "<time>", "t")).severity == "critical"
+    )
+    error_message = "notify receives a critical lakeml Notification (valid JSON once EventBridge fills the placeholders)"
+  }
+  assert {
+    condition     = aws_lambda_permission.pipeline_failed[0].source_arn == aws_cloudwatch_event_rule.pipeline_failed.arn
+    error_message = "only this rule may invoke notify for pipeline failures"
+  }
+}
+
+run "feature_group_is_the_codes_with_the_offline_store_in_the_lake" {
+  assert {
+    condition = (
+      aws_sagemaker_feature_group.features.feature_group_name == "lakeml-customer-features"
+      && aws_sagemaker_feature_group.features.record_identifier_feature_name == "customer_id"
+      && aws_sagemaker_feature_group.features.event_time_feature_name == "snapshot_date"
+      && length(aws_sagemaker_feature_group.features.feature_definition) == length(jsondecode(file("feature_group.json")).definitions)
+    )
+    error_message = "the group has the name, ids and features IngestFeatures expects (feature_group.json)"
+  }
+  assert {
+    condition = (
+      one(one(aws_sagemaker_feature_group.features.offline_store_config).s3_storage_config).s3_uri == "s3://lakeml-test-lake/feature_store"
+      && one(one(aws_sagemaker_feature_group.features.offline_store_config).s3_storage_config).kms_key_id == var.kms_key_arn
+      && one(one(aws_sagemaker_feature_group.features.offline_store_config).data_catalog_config).database == "feature_store"
+      && aws_sagemaker_feature_group.features.role_arn == aws_iam_role.execution.arn
+    )
+    error_message = "the offline store is the lake's feature_store/ prefix, under the CMK, catalogued in feature_store"
+  }
+  assert {
+    condition = (
+      local.execution_by_sid.FeatureStore.Resource == "arn:aws:sagemaker:eu-west-1:123456789012:feature-group/lakeml-customer-features"
+      && contains(local.execution_by_sid.FeatureStore.Action, "sagemaker:PutRecord")
+      && local.execution_by_sid.OfflineStoreWrite.Resource == "arn:aws:s3:::lakeml-test-lake/feature_store/*"
+      && contains(local.execution_by_sid.OfflineStoreCatalog.Resource, "arn:aws:glue:eu-west-1:123456789012:table/feature_store/*")
+    )
+    error_message = "the execution role may use this feature group, write its offline store and keep its Glue table"
+  }
+  assert {
+    condition     = local.execution_by_sid.LakeReadDbtRuns.Resource == "arn:aws:s3:::lakeml-test-lake/runs/dbt/*" && local.execution_by_sid.LakeReadDbtRuns.Action == "s3:GetObject"
+    error_message = "training reads runs/dbt/ (lineage) and writes nothing there"
+  }
+}
+
+run "pipelines_come_from_their_definition_files" {
+  variables {
+    pipeline_definition_files = { training = "tests/pipeline.sample.json" }
+  }
+  assert {
+    condition = (
+      toset(keys(aws_sagemaker_pipeline.pipeline)) == toset(["training"])
+      && aws_sagemaker_pipeline.pipeline["training"].pipeline_name == "lakeml-churn-training"
+      && aws_sagemaker_pipeline.pipeline["training"].pipeline_definition == file("tests/pipeline.sample.json")
+      && aws_sagemaker_pipeline.pipeline["training"].role_arn == aws_iam_role.execution.arn
+    )
+    error_message = "a pipeline is created from its definition file, named as the code names it, run by the execution role"
+  }
+}
+
+run "no_definition_files_no_pipelines" {
+  assert {
+    condition     = length(aws_sagemaker_pipeline.pipeline) == 0
+    error_message = "without definition files (first apply) no pipeline is created"
+  }
 }
