@@ -134,3 +134,37 @@ def test_the_pipeline_lambda_step_event_deploys_to_staging(registered, deploys) 
     assert outputs["model_package_arn"] == registered.registry.get(GROUP, 2).arn
     assert deploys == [(f"{GROUP}/2", "lakeml-churn-staging")]
     assert set(outputs) == {"status", "endpoint_name", "model_package_arn"}  # the LambdaStep's outputs
+
+
+def test_on_aws_a_repeated_approval_event_deploys_once(home, monkeypatch) -> None:
+    """The same handler on the AWS adapters (moto: SageMaker registry, endpoint, S3 artefacts): the first
+    delivery creates the endpoint, the second finds the version serving and deploys nothing."""
+    from tests.contract.aws_emulator import create_bucket, moto_server
+
+    with moto_server() as endpoint:
+        create_bucket(endpoint, "lakeml-approval-test")
+        for name, value in {
+            "LAKEML_ENV": "aws",
+            "LAKEML_AWS__ENDPOINT_URL": endpoint,
+            "LAKEML_AWS__LAKE_BUCKET": "lakeml-approval-test",
+            "LAKEML_AWS__SAGEMAKER_ROLE_ARN": "arn:aws:iam::123456789012:role/lakeml-sagemaker-execution",
+        }.items():
+            monkeypatch.setenv(name, value)
+        ports = adapters(load_settings())
+        s3 = ports.lake.fs  # the artefact goes where the registry says it is
+        with s3.open_output_stream("lakeml-approval-test/models/v1/model.tar.gz") as out:
+            out.write(b"model")
+        ports.registry.create_group(GROUP)
+        version = ports.registry.register(
+            GROUP, "s3://lakeml-approval-test/models/v1/model.tar.gz", "lakeml:test", {"auc": 0.8}, {}
+        )
+        ports.registry.approve(GROUP, version.version, by="console", reason="good")
+        approved = event("model_package_approved")
+        approved["detail"] |= {"ModelPackageVersion": version.version, "ModelPackageArn": version.arn}
+
+        first = on_approval.handler(approved, FakeLambdaContext())
+        again = on_approval.handler(approved, FakeLambdaContext())
+
+        assert first["deployed"]["action"] == "created" and first["deployed"]["endpoint"] == "lakeml-churn"
+        assert again["deployed"] is None and "already serves" in again["reason"]
+        assert ports.deployer.serving("lakeml-churn") == (GROUP, version.version)

@@ -6,6 +6,7 @@ answers the three Describe calls with the documented response shapes."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from botocore.stub import Stubber
 
@@ -16,8 +17,8 @@ ACCOUNT = "123456789012"
 NOW = datetime(2026, 11, 27, tzinfo=UTC)
 
 
-def _describe_endpoint(pending: str | None) -> dict:
-    response = {
+def _describe_endpoint(pending: str | None) -> dict[str, Any]:
+    response: dict[str, Any] = {
         "EndpointName": "lakeml-churn",
         "EndpointArn": f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:endpoint/lakeml-churn",
         "EndpointConfigName": "lakeml-churn-v1-1",
