@@ -135,6 +135,32 @@ def test_approving_deploys_the_version_to_the_local_endpoint(approved):
     assert decision["effects"]["deployed"]["version"] == f"lakeml-churn/{version}"
 
 
+def test_lineage_of_the_approved_version_names_its_dbt_build_bronze_runs_and_endpoint(
+    flow, first_run, approved
+):
+    """issue 12: the dbt invocation the run's transform published reaches feature ingestion and the
+    version, and `lakeml lineage` follows it back to the bronze runs ingest landed and forward to the
+    endpoint approval deployed."""
+    lakeml, _, _ = flow
+    version, _ = approved
+    proc = lakeml("--json", "lineage", version)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    lineage = _json(proc)
+    assert lineage["gaps"] == []
+    invocation = first_run["stages"]["transform"]["invocation_id"]
+    assert invocation and lineage["dbt"]["invocation_id"] == invocation
+    assert lineage["model"]["metadata"]["dbt_invocation_id"] == invocation
+    assert lineage["features"]["lineage"]["dbt_invocation_id"] == invocation
+    assert lineage["dbt"]["failed"] == 0 and lineage["dbt"]["command"] == "build"
+    landed = {(r["table"], r["run_id"]) for r in first_run["stages"]["ingest"]["runs"] if r["landed"]}
+    assert landed <= {(r["table"], r["run_id"]) for r in lineage["bronze_runs"]}
+    assert {table.lower() for table, _ in landed} <= set(lineage["source_windows"])
+    assert lineage["training"]["data_snapshot"] == lineage["model"]["metadata"]["data_snapshot"]
+    assert lineage["training"]["splits"]["test"]["snapshot_to"]
+    serving = {e["endpoint"]: e["this_version"] for e in lineage["endpoints"]}
+    assert serving["lakeml-churn"] is True
+
+
 @pytest.fixture(scope="module")
 def scored(flow, approved):
     lakeml, _, _ = flow

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import socket
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -263,41 +262,7 @@ def test_shuffled_labels_fail_the_gate_and_the_fail_message_names_gate_and_numbe
     assert f"test AUC={auc}" in message and f"floor={gates.AUC_FLOOR}" in message
 
 
-def test_every_command_the_definitions_name_exists_and_runs(
-    training: dict[str, Any], batch: dict[str, Any]
-) -> None:
-    modules = set()
-    for document in (training, batch):
-        for step in steps_of(document).values():
-            entry = step.get("Arguments", {}).get("AppSpecification", {}).get("ContainerEntrypoint")
-            if entry:
-                assert entry[:2] == ["python", "-m"], entry
-                modules.add(entry[2])
-    assert modules == {
-        "lakeml.jobs.ingest_features",
-        "lakeml.jobs.prepare",
-        "lakeml.jobs.evaluate",
-        "lakeml.jobs.batch_inputs",
-    }
-    # The image's own commands: `train` for training jobs, `serve` for endpoints and transforms.
-    dockerfile = (REPO / "Dockerfile").read_text()
-    image_commands = dict(
-        re.findall(r"exec python -m ([\w.]+) \"\$@\"\\n' > /usr/local/bin/(\w+)", dockerfile)
-    )
-    assert set(image_commands.values()) == {"train", "serve"}
-    modules |= set(image_commands)
-    for module in sorted(modules):
-        proc = subprocess.run(
-            [sys.executable, "-m", module, "--help"], capture_output=True, text=True, cwd=REPO
-        )
-        assert proc.returncode == 0 and "usage" in proc.stdout.lower(), f"{module}: {proc.stderr}"
-
-
-def test_dockerfile_builds_from_the_lock_file_with_ml_and_serve_extras() -> None:
-    dockerfile = (REPO / "Dockerfile").read_text()
-    assert dockerfile.count("uv sync --frozen --extra ml --extra serve --no-dev --no-default-groups") == 2
-    assert "COPY pyproject.toml uv.lock" in dockerfile
-    assert "LAKEML_CONTAINER__GIT_SHA=${GIT_SHA}" in dockerfile
+# The commands the definitions and the Dockerfile name are checked in tests/test_entrypoints.py.
 
 
 def regenerate() -> None:
