@@ -25,7 +25,9 @@ def rendered() -> dict[str, Any]:
 
 
 def test_committed_feature_group_matches_the_code() -> None:
-    assert RENDERED.is_file(), f"{RENDERED} is missing; run `.venv/bin/python -m tests.infra.test_feature_group`"
+    assert RENDERED.is_file(), (
+        f"{RENDERED} is missing; run `.venv/bin/python -m tests.infra.test_feature_group`"
+    )
     assert json.loads(RENDERED.read_text()) == rendered(), (
         f"{RENDERED} is stale (dbt_project/models/gold/_gold.yml changed); "
         "run `.venv/bin/python -m tests.infra.test_feature_group`"

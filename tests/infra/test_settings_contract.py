@@ -82,6 +82,10 @@ def test_cli_environment_output_is_accepted_beside_the_lambdas(
         "LAKEML_AWS__GLUE_ROLE_ARN",
         "LAKEML_AWS__SAGEMAKER_ROLE_ARN",
         "LAKEML_AWS__IMAGE_URI",
+        "LAKEML_AWS__STATE_MACHINE_ARN",
+        "LAKEML_AWS__DEPLOY_FUNCTION_ARN",
+        "LAKEML_AWS__WARNING_TOPIC_ARN",
+        "LAKEML_AWS__CRITICAL_TOPIC_ARN",
     } <= extra
     config = tmp_path / "lakeml.toml"
     config.write_text("")
@@ -91,8 +95,10 @@ def test_cli_environment_output_is_accepted_beside_the_lambdas(
     samples = {
         "LAKEML_AWS__ACCOUNT_ID": "123456789012",
         "LAKEML_AWS__IMAGE_URI": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/lakeml:abc123",
-        "LAKEML_AWS__WARNING_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:lakeml-dev-alerts",
-        "LAKEML_AWS__CRITICAL_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:lakeml-dev-alerts",
+        "LAKEML_AWS__WARNING_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:lakeml-dev-warning",
+        "LAKEML_AWS__CRITICAL_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:lakeml-dev-critical",
+        "LAKEML_AWS__STATE_MACHINE_ARN": "arn:aws:states:eu-west-1:123456789012:stateMachine:lakeml-dev-daily-flow",
+        "LAKEML_AWS__DEPLOY_FUNCTION_ARN": "arn:aws:lambda:eu-west-1:123456789012:function:lakeml-dev-deploy-staging",
     }
     for name in extra:
         monkeypatch.setenv(name, samples.get(name, "arn:aws:iam::123456789012:role/placeholder"))
@@ -101,3 +107,5 @@ def test_cli_environment_output_is_accepted_beside_the_lambdas(
 
     assert settings.env == "aws" and settings.aws.lake_bucket == "lakeml-dev-lake"
     assert settings.aws.sagemaker_role_arn == "arn:aws:iam::123456789012:role/placeholder"
+    assert settings.aws.state_machine_arn == samples["LAKEML_AWS__STATE_MACHINE_ARN"]
+    assert settings.aws.warning_topic_arn != settings.aws.critical_topic_arn

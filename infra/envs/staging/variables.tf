@@ -14,32 +14,32 @@ variable "region" {
   default     = "eu-west-1"
 }
 
-variable "ingestion_image_uri" {
-  description = "ECR URI (tag or digest) of the ingestion Lambda image, e.g. from CI: <account>.dkr.ecr.<region>.amazonaws.com/lakeml-ingestion:<git sha>."
+variable "lambda_image_uri" {
+  description = "ECR URI (tag or digest) of the lakeml Lambda image, e.g. from `make images`: <account>.dkr.ecr.<region>.amazonaws.com/lakeml-<env>-lambda:<git sha>."
   type        = string
 }
 
 variable "ml_image_uri" {
-  description = "ECR URI (tag or digest) of the lakeml ML image."
+  description = "ECR URI (tag or digest) of the lakeml ML image (SageMaker jobs, endpoints, the dbt task)."
   type        = string
+}
+
+variable "flow_schedule_enabled" {
+  description = "Run the daily flow on its schedule. Leave off until the Snowflake secret holds its value (docs/aws.md)."
+  type        = bool
+  default     = false
+}
+
+variable "pipeline_definition_files" {
+  description = "training/scoring -> pipeline definition JSON rendered with this env's lakeml_env (second apply; docs/aws.md)."
+  type        = map(string)
+  default     = {}
 }
 
 variable "approver_principal_arns" {
   description = "Principals that may assume the model approver role; empty trusts the account."
   type        = list(string)
   default     = []
-}
-
-variable "on_approved_target_arn" {
-  description = "Deploy target of approved model versions; null until the deploy function exists."
-  type        = string
-  default     = null
-}
-
-variable "on_approved_target_role_arn" {
-  description = "Role EventBridge uses for a non-Lambda deploy target."
-  type        = string
-  default     = null
 }
 
 variable "alert_emails" {

@@ -22,3 +22,8 @@ output "schedule_name" {
   description = "Name of the EventBridge Scheduler schedule."
   value       = aws_scheduler_schedule.daily.name
 }
+
+output "state_machine_definition" {
+  description = "The rendered definition (placeholders filled)."
+  value       = aws_sfn_state_machine.flow.definition
+}

@@ -298,15 +298,11 @@ resource "aws_cloudwatch_event_rule" "approved" {
 }
 
 resource "aws_cloudwatch_event_target" "approved" {
-  count = var.on_approval_function_arn == null ? 0 : 1
-
   rule = aws_cloudwatch_event_rule.approved.name
   arn  = var.on_approval_function_arn
 }
 
 resource "aws_lambda_permission" "approved" {
-  count = var.on_approval_function_arn == null ? 0 : 1
-
   statement_id  = "AllowModelApprovedRule"
   action        = "lambda:InvokeFunction"
   function_name = var.on_approval_function_arn
@@ -331,8 +327,6 @@ resource "aws_cloudwatch_event_rule" "pipeline_failed" {
 
 # The notify handler takes a lakeml Notification (lakeml/notify/port.py); the transformer builds one.
 resource "aws_cloudwatch_event_target" "pipeline_failed" {
-  count = var.on_pipeline_failed_function_arn == null ? 0 : 1
-
   rule = aws_cloudwatch_event_rule.pipeline_failed.name
   arn  = var.on_pipeline_failed_function_arn
 
@@ -350,8 +344,6 @@ resource "aws_cloudwatch_event_target" "pipeline_failed" {
 }
 
 resource "aws_lambda_permission" "pipeline_failed" {
-  count = var.on_pipeline_failed_function_arn == null ? 0 : 1
-
   statement_id  = "AllowPipelineFailedRule"
   action        = "lambda:InvokeFunction"
   function_name = var.on_pipeline_failed_function_arn

@@ -73,20 +73,18 @@ variable "approver_principal_arns" {
 }
 
 variable "on_approval_function_arn" {
-  description = "The on-approval Lambda (lakeml.handlers.on_approval): the \"model version Approved\" rule invokes it. Null: the rule exists without a target."
+  description = "The on-approval Lambda (lakeml.handlers.on_approval): the \"model version Approved\" rule invokes it."
   type        = string
-  default     = null
 
   validation {
-    condition     = var.on_approval_function_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+$", coalesce(var.on_approval_function_arn, "-")))
+    condition     = can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+$", var.on_approval_function_arn))
     error_message = "on_approval_function_arn must be an unqualified Lambda function ARN."
   }
 }
 
 variable "on_pipeline_failed_function_arn" {
-  description = "The notify Lambda: a failed execution of either pipeline reaches it as a critical notification. Null: the rule exists without a target."
+  description = "The notify Lambda: a failed execution of either pipeline reaches it as a critical notification."
   type        = string
-  default     = null
 }
 
 variable "feature_group_file" {

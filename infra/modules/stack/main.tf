@@ -23,11 +23,19 @@ module "state" {
   deletion_protection = !var.throwaway
 }
 
+module "images" {
+  source = "../images"
+
+  name_prefix  = local.name_prefix
+  kms_key_arn  = module.lake.kms_key_arn
+  force_delete = var.throwaway
+}
+
 module "ingestion" {
   source = "../ingestion"
 
   name_prefix                 = local.name_prefix
-  image_uri                   = var.ingestion_image_uri
+  image_uri                   = var.lambda_image_uri
   lake_bucket_name            = module.lake.bucket_name
   lake_bucket_arn             = module.lake.bucket_arn
   bronze_prefix               = module.lake.prefixes.bronze
@@ -37,11 +45,12 @@ module "ingestion" {
   watermark_table_arn         = module.state.table_arn
   source_secret_arn           = var.source_secret_arn
   secret_recovery_window_days = var.throwaway ? 0 : 30
-  schedule_expression         = var.ingestion_schedule
-  schedule_enabled            = var.ingestion_schedule_enabled
-  reserved_concurrency        = var.ingestion_reserved_concurrency
-  log_retention_days          = var.log_retention_days
-  log_level                   = var.log_level
+  # The daily flow's schedule (module.flow) starts ingestion; this rule runs ingestion alone.
+  schedule_expression  = var.ingestion_schedule
+  schedule_enabled     = var.ingestion_schedule_enabled
+  reserved_concurrency = var.ingestion_reserved_concurrency
+  log_retention_days   = var.log_retention_days
+  log_level            = var.log_level
 }
 
 module "glue" {
@@ -52,7 +61,7 @@ module "glue" {
   lake_bucket_arn  = module.lake.bucket_arn
   kms_key_arn      = module.lake.kms_key_arn
   layers = {
-    for layer in ["bronze", "silver", "gold", "quarantine"] : layer => module.lake.prefixes[layer]
+    for layer in ["bronze", "silver", "gold", "quarantine", "predictions"] : layer => module.lake.prefixes[layer]
   }
 }
 
@@ -63,27 +72,86 @@ module "ml" {
   lake_bucket_arn = module.lake.bucket_arn
   kms_key_arn     = module.lake.kms_key_arn
   prefixes = {
-    gold        = module.lake.prefixes.gold
-    ml          = module.lake.prefixes.ml
-    predictions = module.lake.prefixes.predictions
-    registry    = module.lake.prefixes.registry
+    gold          = module.lake.prefixes.gold
+    ml            = module.lake.prefixes.ml
+    predictions   = module.lake.prefixes.predictions
+    registry      = module.lake.prefixes.registry
+    feature_store = module.lake.prefixes.features
+    runs          = module.lake.prefixes.runs
   }
-  image_uri                   = var.ml_image_uri
-  model_package_group_name    = var.model_package_group_name
-  pipeline_lambda_arns        = var.pipeline_lambda_arns
-  approver_principal_arns     = var.approver_principal_arns
-  on_approved_target_arn      = var.on_approved_target_arn
-  on_approved_target_role_arn = var.on_approved_target_role_arn
+  image_uri                       = var.ml_image_uri
+  model_package_group_name        = var.model_package_group_name
+  pipeline_lambda_arns            = [module.deploy_staging.function_arn]
+  approver_principal_arns         = var.approver_principal_arns
+  on_approval_function_arn        = module.on_approval.function_arn
+  on_pipeline_failed_function_arn = module.notify.function_arn
+  pipeline_definition_files       = var.pipeline_definition_files
 }
 
-module "notify" {
-  source = "../notify"
+module "transform" {
+  source = "../transform"
+
+  name_prefix        = local.name_prefix
+  image_uri          = var.ml_image_uri
+  lake_bucket_name   = module.lake.bucket_name
+  lake_bucket_arn    = module.lake.bucket_arn
+  bronze_prefix      = module.lake.prefixes.bronze
+  runs_prefix        = module.lake.prefixes.runs
+  kms_key_arn        = module.lake.kms_key_arn
+  glue_role_arn      = module.glue.role_arn
+  glue_databases     = values(module.glue.database_names)
+  vpc_id             = var.vpc_id
+  log_retention_days = var.log_retention_days
+  environment        = { LAKEML_LOG_LEVEL = var.log_level }
+}
+
+module "flow" {
+  source = "../flow"
+
+  name_prefix             = local.name_prefix
+  ingest_function_arn     = module.ingestion.function_arn
+  quality_function_arn    = module.quality.function_arn
+  notify_function_arn     = module.notify.function_arn
+  dbt_cluster_arn         = module.transform.cluster_arn
+  dbt_task_definition_arn = module.transform.task_definition_arn
+  dbt_container_name      = module.transform.container_name
+  dbt_task_role_arns      = [module.transform.task_role_arn, module.transform.execution_role_arn]
+  dbt_subnet_ids          = var.subnet_ids
+  dbt_security_group_ids  = module.transform.security_group_ids
+  training_pipeline_name  = module.ml.pipeline_names.training
+  scoring_pipeline_name   = module.ml.pipeline_names.scoring
+  kms_key_arn             = module.lake.kms_key_arn
+  log_retention_days      = var.log_retention_days
+  schedule_expression     = var.flow_schedule
+  schedule_enabled        = var.flow_schedule_enabled
+  tables                  = var.flow_tables
+  pipeline_params         = var.flow_pipeline_params
+}
+
+module "monitoring" {
+  source = "../monitoring"
 
   name_prefix       = local.name_prefix
   kms_key_arn       = module.lake.kms_key_arn
-  dlq_name          = module.ingestion.dlq_name
-  function_name     = module.ingestion.function_name
   email_subscribers = var.alert_emails
+  dlq_name          = module.ingestion.dlq_name
+  state_machine_arn = module.flow.state_machine_arn
+  function_names = {
+    ingestion      = module.ingestion.function_name
+    quality        = module.quality.function_name
+    notify         = module.notify.function_name
+    on-approval    = module.on_approval.function_name
+    deploy-staging = module.deploy_staging.function_name
+  }
+  log_groups = {
+    ingestion      = [module.ingestion.log_group_name]
+    quality        = [module.quality.log_group_name]
+    notify         = [module.notify.log_group_name]
+    on-approval    = [module.on_approval.log_group_name]
+    deploy-staging = [module.deploy_staging.log_group_name]
+    transform      = [module.transform.log_group_name]
+    flow           = [module.flow.log_group_name]
+  }
 }
 
 module "network" {
@@ -103,13 +171,14 @@ locals {
   lakeml_env = merge(
     { for name, value in module.ingestion.environment : name => value if startswith(name, "LAKEML_AWS__") || name == "LAKEML_ENV" || name == "LAKEML_SOURCE__SECRET_ID" },
     {
-      LAKEML_AWS__ACCOUNT_ID         = data.aws_caller_identity.current.account_id
-      LAKEML_AWS__GLUE_ROLE_ARN      = module.glue.role_arn
-      LAKEML_AWS__SAGEMAKER_ROLE_ARN = module.ml.execution_role_arn
-      LAKEML_AWS__IMAGE_URI          = var.ml_image_uri
-      # one alert topic today: warnings and failures share it (lakeml notifications, alarms)
-      LAKEML_AWS__WARNING_TOPIC_ARN  = module.notify.topic_arn
-      LAKEML_AWS__CRITICAL_TOPIC_ARN = module.notify.topic_arn
+      LAKEML_AWS__ACCOUNT_ID          = data.aws_caller_identity.current.account_id
+      LAKEML_AWS__GLUE_ROLE_ARN       = module.glue.role_arn
+      LAKEML_AWS__SAGEMAKER_ROLE_ARN  = module.ml.execution_role_arn
+      LAKEML_AWS__IMAGE_URI           = var.ml_image_uri
+      LAKEML_AWS__DEPLOY_FUNCTION_ARN = module.deploy_staging.function_arn
+      LAKEML_AWS__STATE_MACHINE_ARN   = module.flow.state_machine_arn
+      LAKEML_AWS__WARNING_TOPIC_ARN   = module.monitoring.warning_topic_arn
+      LAKEML_AWS__CRITICAL_TOPIC_ARN  = module.monitoring.critical_topic_arn
     },
   )
 }

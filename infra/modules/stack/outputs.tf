@@ -66,9 +66,64 @@ output "model_approver_role_arn" {
   value       = module.ml.approver_role_arn
 }
 
-output "alerts_topic_arn" {
-  description = "SNS topic of lakeml alerts."
-  value       = module.notify.topic_arn
+output "warning_topic_arn" {
+  description = "SNS topic of warnings (LAKEML_AWS__WARNING_TOPIC_ARN)."
+  value       = module.monitoring.warning_topic_arn
+}
+
+output "critical_topic_arn" {
+  description = "SNS topic of failures and persisting warnings (LAKEML_AWS__CRITICAL_TOPIC_ARN)."
+  value       = module.monitoring.critical_topic_arn
+}
+
+output "image_repositories" {
+  description = "ml/lambda -> ECR repository URL (`make images` pushes <url>:<git sha>)."
+  value       = module.images.repository_urls
+}
+
+output "state_machine_arn" {
+  description = "LAKEML_AWS__STATE_MACHINE_ARN: the daily flow."
+  value       = module.flow.state_machine_arn
+}
+
+output "function_arns" {
+  description = "Lambda -> ARN."
+  value = {
+    ingestion      = module.ingestion.function_arn
+    quality        = module.quality.function_arn
+    notify         = module.notify.function_arn
+    on-approval    = module.on_approval.function_arn
+    deploy-staging = module.deploy_staging.function_arn
+  }
+}
+
+output "dbt_task" {
+  description = "The dbt ECS task the flow runs."
+  value = {
+    cluster_arn         = module.transform.cluster_arn
+    task_definition_arn = module.transform.task_definition_arn
+    task_role_arn       = module.transform.task_role_arn
+  }
+}
+
+output "feature_group" {
+  description = "Feature group IngestFeatures writes."
+  value       = module.ml.feature_group_name
+}
+
+output "pipelines" {
+  description = "Pipeline names (and ARNs of those created from definition files)."
+  value       = { names = module.ml.pipeline_names, arns = module.ml.pipeline_arns }
+}
+
+output "dashboard" {
+  description = "CloudWatch dashboard of this env."
+  value       = module.monitoring.dashboard_name
+}
+
+output "alarm_names" {
+  description = "Every lakeml alarm of this env."
+  value       = module.monitoring.alarm_names
 }
 
 output "lakeml_env" {

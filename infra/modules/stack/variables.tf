@@ -14,8 +14,8 @@ variable "name_prefix" {
   default     = null
 }
 
-variable "ingestion_image_uri" {
-  description = "ECR URI (tag or digest) of the ingestion Lambda image."
+variable "lambda_image_uri" {
+  description = "ECR URI (tag or digest) of the lakeml Lambda image (every function: ingestion, quality, notify, on-approval, deploy-staging)."
   type        = string
 }
 
@@ -43,7 +43,7 @@ variable "quarantine_retention_days" {
 }
 
 variable "log_retention_days" {
-  description = "Days Lambda logs are kept."
+  description = "Days the Lambdas', the dbt task's and the flow's logs are kept."
   type        = number
   default     = 30
 }
@@ -55,15 +55,57 @@ variable "source_secret_arn" {
 }
 
 variable "ingestion_schedule" {
-  description = "EventBridge schedule expression of ingestion (UTC)."
+  description = "EventBridge schedule expression of ingestion alone, without the rest of the flow (UTC)."
   type        = string
   default     = "cron(0 2 * * ? *)"
 }
 
 variable "ingestion_schedule_enabled" {
-  description = "Whether scheduled ingestion runs."
+  description = "Whether ingestion alone runs on ingestion_schedule. Off by default: the daily flow (flow_schedule) ingests first."
   type        = bool
-  default     = true
+  default     = false
+}
+
+variable "flow_schedule" {
+  description = "EventBridge Scheduler expression of the daily flow (UTC)."
+  type        = string
+  default     = "cron(0 2 * * ? *)"
+}
+
+variable "flow_schedule_enabled" {
+  description = "Whether the daily flow runs on flow_schedule. Turn on once the Snowflake secret holds its value (docs/aws.md); before that every run fails at ingestion."
+  type        = bool
+  default     = false
+}
+
+variable "flow_tables" {
+  description = "Tables the scheduled flow ingests (ingestion/sources.yml)."
+  type        = list(string)
+  default     = ["CUSTOMERS", "PRODUCTS", "ORDERS", "ORDER_ITEMS", "SUPPORT_TICKETS"]
+}
+
+variable "flow_pipeline_params" {
+  description = "Training pipeline parameters the scheduled flow passes."
+  type        = map(string)
+  default     = {}
+}
+
+variable "pipeline_definition_files" {
+  description = "training/scoring -> pipeline definition JSON (`lakeml pipeline definition [--batch]` with lakeml_env exported). Empty on the first apply; the pipelines are created when given."
+  type        = map(string)
+  default     = {}
+}
+
+variable "production_endpoint" {
+  description = "Endpoint approved versions are deployed to (ml_pipelines/serving/deploy/port.py PRODUCTION_ENDPOINT)."
+  type        = string
+  default     = "lakeml-churn"
+}
+
+variable "staging_endpoint" {
+  description = "Endpoint the pipeline's DeployStaging step deploys to (ml_pipelines/pipeline/target.py STAGING_ENDPOINT)."
+  type        = string
+  default     = "lakeml-churn-staging"
 }
 
 variable "ingestion_reserved_concurrency" {
@@ -73,7 +115,7 @@ variable "ingestion_reserved_concurrency" {
 }
 
 variable "log_level" {
-  description = "Log level of the ingestion Lambda."
+  description = "Log level of the Lambdas and the dbt task."
   type        = string
   default     = "INFO"
 }
@@ -90,32 +132,14 @@ variable "approver_principal_arns" {
   default     = []
 }
 
-variable "on_approved_target_arn" {
-  description = "Deploy target of the model-approved rule (Lambda or state machine); null for none yet."
-  type        = string
-  default     = null
-}
-
-variable "on_approved_target_role_arn" {
-  description = "Role EventBridge uses for a non-Lambda deploy target."
-  type        = string
-  default     = null
-}
-
-variable "pipeline_lambda_arns" {
-  description = "Lambdas the SageMaker pipeline's Lambda steps may invoke."
-  type        = list(string)
-  default     = []
-}
-
 variable "alert_emails" {
-  description = "Addresses subscribed to alerts."
+  description = "Addresses subscribed to both alert topics (warning and critical)."
   type        = list(string)
   default     = []
 }
 
 variable "vpc_id" {
-  description = "VPC for the optional endpoints; null creates none."
+  description = "VPC for the optional endpoints and the dbt task's security group; null creates neither."
   type        = string
   default     = null
 }
@@ -127,7 +151,7 @@ variable "route_table_ids" {
 }
 
 variable "subnet_ids" {
-  description = "Private subnets for the interface endpoints."
+  description = "Private subnets: the interface endpoints, and where the flow runs the dbt task (needs a route to AWS APIs)."
   type        = list(string)
   default     = []
 }

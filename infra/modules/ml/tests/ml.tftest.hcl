@@ -34,6 +34,9 @@ variables {
   lake_bucket_arn = "arn:aws:s3:::lakeml-test-lake"
   kms_key_arn     = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
   image_uri       = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/lakeml:0a1b2c3"
+
+  on_approval_function_arn        = "arn:aws:lambda:eu-west-1:123456789012:function:lakeml-test-on-approval"
+  on_pipeline_failed_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:lakeml-test-notify"
 }
 
 run "only_the_approver_may_update_model_packages" {
@@ -96,10 +99,7 @@ run "execution_role_reads_gold_and_writes_ml_outputs_only" {
   }
 }
 
-run "approved_versions_reach_the_target" {
-  variables {
-    on_approval_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:lakeml-test-on-approval"
-  }
+run "approved_versions_reach_the_on_approval_lambda" {
   assert {
     condition = (
       jsondecode(aws_cloudwatch_event_rule.approved.event_pattern).source == ["aws.sagemaker"]
@@ -110,19 +110,12 @@ run "approved_versions_reach_the_target" {
     error_message = "the rule must match Approved state changes of the churn group only"
   }
   assert {
-    condition     = aws_cloudwatch_event_target.approved[0].arn == var.on_approval_function_arn
+    condition     = aws_cloudwatch_event_target.approved.arn == var.on_approval_function_arn
     error_message = "the rule must target the on-approval Lambda"
   }
   assert {
-    condition     = aws_lambda_permission.approved[0].source_arn == aws_cloudwatch_event_rule.approved.arn && aws_lambda_permission.approved[0].principal == "events.amazonaws.com"
+    condition     = aws_lambda_permission.approved.source_arn == aws_cloudwatch_event_rule.approved.arn && aws_lambda_permission.approved.principal == "events.amazonaws.com"
     error_message = "the Lambda target must allow this rule (and only it) to invoke it"
-  }
-}
-
-run "no_target_means_no_target" {
-  assert {
-    condition     = length(aws_cloudwatch_event_target.approved) == 0 && length(aws_lambda_permission.approved) == 0
-    error_message = "without on_approval_function_arn the rule has no target"
   }
 }
 
@@ -135,9 +128,6 @@ run "approval_target_must_be_a_lambda" {
 }
 
 run "failed_pipeline_executions_reach_notify_as_a_critical_notification" {
-  variables {
-    on_pipeline_failed_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:lakeml-test-notify"
-  }
   assert {
     condition = (
       jsondecode(aws_cloudwatch_event_rule.pipeline_failed.event_pattern)["detail-type"] == ["SageMaker Model Building Pipeline Execution Status Change"]
@@ -150,13 +140,13 @@ run "failed_pipeline_executions_reach_notify_as_a_critical_notification" {
   }
   assert {
     condition = (
-      aws_cloudwatch_event_target.pipeline_failed[0].arn == var.on_pipeline_failed_function_arn
-      && jsondecode(replace(replace(replace(replace(one(aws_cloudwatch_event_target.pipeline_failed[0].input_transformer).input_template, "<status>", "Failed"), "<execution>", "e"), "<pipeline>", "p"), "<time>", "t")).severity == "critical"
+      aws_cloudwatch_event_target.pipeline_failed.arn == var.on_pipeline_failed_function_arn
+      && jsondecode(replace(replace(replace(replace(one(aws_cloudwatch_event_target.pipeline_failed.input_transformer).input_template, "<status>", "Failed"), "<execution>", "e"), "<pipeline>", "p"), "<time>", "t")).severity == "critical"
     )
     error_message = "notify receives a critical lakeml Notification (valid JSON once EventBridge fills the placeholders)"
   }
   assert {
-    condition     = aws_lambda_permission.pipeline_failed[0].source_arn == aws_cloudwatch_event_rule.pipeline_failed.arn
+    condition     = aws_lambda_permission.pipeline_failed.source_arn == aws_cloudwatch_event_rule.pipeline_failed.arn
     error_message = "only this rule may invoke notify for pipeline failures"
   }
 }

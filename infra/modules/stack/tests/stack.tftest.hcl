@@ -44,6 +44,48 @@ mock_provider "aws" {
   mock_resource "aws_sagemaker_model_package_group" {
     defaults = { arn = "arn:aws:sagemaker:eu-west-1:123456789012:model-package-group/lakeml-churn" }
   }
+  mock_resource "aws_sfn_state_machine" {
+    defaults = { arn = "arn:aws:states:eu-west-1:123456789012:stateMachine:lakeml-dev-daily-flow" }
+  }
+  mock_resource "aws_ecs_cluster" {
+    defaults = { arn = "arn:aws:ecs:eu-west-1:123456789012:cluster/lakeml-dev-dbt" }
+  }
+  mock_resource "aws_ecs_task_definition" {
+    defaults = { arn = "arn:aws:ecs:eu-west-1:123456789012:task-definition/lakeml-dev-dbt:1" }
+  }
+  mock_resource "aws_cloudwatch_metric_alarm" {
+    defaults = { arn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:lakeml-dev-mock" }
+  }
+}
+
+override_resource {
+  target = module.monitoring.aws_sns_topic.alerts["warning"]
+  values = { arn = "arn:aws:sns:eu-west-1:123456789012:lakeml-dev-warning" }
+}
+
+override_resource {
+  target = module.monitoring.aws_sns_topic.alerts["critical"]
+  values = { arn = "arn:aws:sns:eu-west-1:123456789012:lakeml-dev-critical" }
+}
+
+override_resource {
+  target = module.notify.aws_lambda_function.function
+  values = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:lakeml-dev-notify" }
+}
+
+override_resource {
+  target = module.on_approval.aws_lambda_function.function
+  values = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:lakeml-dev-on-approval" }
+}
+
+override_resource {
+  target = module.deploy_staging.aws_lambda_function.function
+  values = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:lakeml-dev-deploy-staging" }
+}
+
+override_resource {
+  target = module.quality.aws_lambda_function.function
+  values = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:lakeml-dev-quality" }
 }
 
 override_resource {
@@ -52,9 +94,9 @@ override_resource {
 }
 
 variables {
-  env                 = "dev"
-  ingestion_image_uri = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/lakeml-ingestion:0a1b2c3"
-  ml_image_uri        = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/lakeml:0a1b2c3"
+  env              = "dev"
+  lambda_image_uri = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/lakeml-dev-lambda:0a1b2c3"
+  ml_image_uri     = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/lakeml-dev-ml:0a1b2c3"
 }
 
 run "ingestion_is_pointed_at_this_envs_lake_table_and_secret" {
@@ -85,8 +127,42 @@ run "cli_environment_matches_the_lambdas" {
     error_message = "lakeml_env must carry the account and image the SageMaker pipeline definition uses"
   }
   assert {
-    condition     = toset(keys(output.glue_databases)) == toset(["bronze", "silver", "gold", "quarantine"])
-    error_message = "one Glue database per layer"
+    condition     = toset(keys(output.glue_databases)) == toset(["bronze", "silver", "gold", "quarantine", "predictions"])
+    error_message = "one Glue database per layer, and predictions"
+  }
+  assert {
+    condition = (
+      output.lakeml_env.LAKEML_AWS__STATE_MACHINE_ARN == output.state_machine_arn
+      && output.lakeml_env.LAKEML_AWS__WARNING_TOPIC_ARN == output.warning_topic_arn
+      && output.lakeml_env.LAKEML_AWS__CRITICAL_TOPIC_ARN == output.critical_topic_arn
+      && output.warning_topic_arn != output.critical_topic_arn
+      && output.lakeml_env.LAKEML_AWS__DEPLOY_FUNCTION_ARN == output.function_arns.deploy-staging
+    )
+    error_message = "lakeml_env names the state machine, the two distinct topics and the deploy Lambda the pipeline invokes"
+  }
+}
+
+run "the_parts_are_wired_to_each_other" {
+  assert {
+    condition = (
+      strcontains(module.flow.state_machine_definition, output.function_arns.ingestion)
+      && strcontains(module.flow.state_machine_definition, output.function_arns.quality)
+      && strcontains(module.flow.state_machine_definition, output.function_arns.notify)
+      && strcontains(module.flow.state_machine_definition, output.dbt_task.task_definition_arn)
+    )
+    error_message = "the state machine calls this env's Lambdas and dbt task"
+  }
+  assert {
+    condition     = module.notify.environment.LAKEML_AWS__WARNING_TOPIC_ARN == output.warning_topic_arn && module.notify.environment.LAKEML_AWS__CRITICAL_TOPIC_ARN == output.critical_topic_arn
+    error_message = "the notify Lambda publishes to this env's two topics"
+  }
+  assert {
+    condition     = module.on_approval.environment.LAKEML_AWS__SAGEMAKER_ROLE_ARN == output.sagemaker_execution_role_arn && module.deploy_staging.environment.LAKEML_AWS__LAKE_BUCKET == output.lake_bucket
+    error_message = "the deploy Lambdas create models with the execution role and read this env's lake"
+  }
+  assert {
+    condition     = toset(keys(output.image_repositories)) == toset(["ml", "lambda"])
+    error_message = "an ECR repository per image"
   }
 }
 
