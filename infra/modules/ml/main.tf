@@ -325,22 +325,11 @@ resource "aws_cloudwatch_event_rule" "pipeline_failed" {
   })
 }
 
-# The notify handler takes a lakeml Notification (lakeml/notify/port.py); the transformer builds one.
+# The raw event: the notify handler parses pipeline status changes itself (lakeml/notify/events.py,
+# tested on tests/fixtures/events/notify_pipeline_failed.json) into a critical notification.
 resource "aws_cloudwatch_event_target" "pipeline_failed" {
   rule = aws_cloudwatch_event_rule.pipeline_failed.name
   arn  = var.on_pipeline_failed_function_arn
-
-  input_transformer {
-    input_paths = {
-      pipeline  = "$.detail.pipelineArn"
-      execution = "$.detail.pipelineExecutionArn"
-      status    = "$.detail.currentPipelineExecutionStatus"
-      time      = "$.time"
-    }
-    input_template = <<-TEMPLATE
-      {"severity": "critical", "subject": "lakeml pipeline execution <status>", "message": "SageMaker pipeline execution <execution> ended <status> at <time>; its failed step and reason are in SageMaker Studio or `aws sagemaker list-pipeline-execution-steps`.", "source": "sagemaker-pipeline", "details": {"pipeline_arn": "<pipeline>", "execution_arn": "<execution>", "status": "<status>"}}
-    TEMPLATE
-  }
 }
 
 resource "aws_lambda_permission" "pipeline_failed" {
