@@ -86,6 +86,7 @@ def _render(doc: dict[str, Any]) -> None:
         out_console.print(table)
     for endpoint in doc["endpoints"]:
         serves = "serves this version" if endpoint["this_version"] else f"serves {endpoint['serving']}"
-        out_console.print(f"endpoint {endpoint['endpoint']}: {serves}", highlight=False)
+        config = f" (config {endpoint['config']})" if endpoint.get("config") else ""
+        out_console.print(f"endpoint {endpoint['endpoint']}: {serves}{config}", highlight=False)
     for gap in doc["gaps"]:
         err_console.print(f"[yellow]gap:[/] {gap}", highlight=False, soft_wrap=True)

@@ -234,6 +234,7 @@ def _endpoints(lineage: Lineage, deployer: Deployer, model: ModelVersion) -> lis
                 "endpoint": endpoint,
                 "serving": f"{serving[0]}/{serving[1]}" if serving else None,
                 "this_version": serving == (model.group, model.version),
+                "config": deployer.endpoint_config(endpoint) if serving else None,
             }
         )
     return found

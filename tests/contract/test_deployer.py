@@ -152,6 +152,7 @@ def estate(request: pytest.FixtureRequest, tmp_path: Path, models: Path) -> Iter
 
 def test_nothing_serves_on_a_new_endpoint(estate: Estate) -> None:
     assert estate.deployer.serving(estate.endpoint) is None
+    assert estate.deployer.endpoint_config(estate.endpoint) is None
 
 
 def test_a_deployed_version_is_what_serves(estate: Estate) -> None:
@@ -162,6 +163,9 @@ def test_a_deployed_version_is_what_serves(estate: Estate) -> None:
         "created",
     )
     assert estate.deployer.serving(estate.endpoint) == (estate.group, 1)
+    # the config deploy made (SageMaker: endpoint_config; local: the config file) is the one serving
+    made = result.detail.get("endpoint_config") or result.detail.get("config")
+    assert made and estate.deployer.endpoint_config(estate.endpoint) == made
 
 
 def test_deploying_another_version_serves_the_new_one(estate: Estate) -> None:

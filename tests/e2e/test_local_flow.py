@@ -157,8 +157,9 @@ def test_lineage_of_the_approved_version_names_its_dbt_build_bronze_runs_and_end
     assert {table.lower() for table, _ in landed} <= set(lineage["source_windows"])
     assert lineage["training"]["data_snapshot"] == lineage["model"]["metadata"]["data_snapshot"]
     assert lineage["training"]["splits"]["test"]["snapshot_to"]
-    serving = {e["endpoint"]: e["this_version"] for e in lineage["endpoints"]}
-    assert serving["lakeml-churn"] is True
+    serving = {e["endpoint"]: e for e in lineage["endpoints"]}
+    assert serving["lakeml-churn"]["this_version"] is True
+    assert serving["lakeml-churn"]["config"].endswith(".json")  # the local endpoint's config file
 
 
 @pytest.fixture(scope="module")

@@ -71,6 +71,10 @@ class LocalDeployer:
             {"config": str(path), "model": str(model_path)},
         )
 
+    def endpoint_config(self, endpoint: str) -> str | None:
+        path = self.config_file(endpoint)
+        return str(path) if path.is_file() else None
+
     def serving(self, endpoint: str) -> tuple[str, int] | None:
         path = self.config_file(endpoint)
         if not path.is_file():

@@ -66,6 +66,11 @@ class Deployer(Protocol):
         """(group, version) serving on `endpoint` now, or None when nothing is deployed there."""
         ...
 
+    def endpoint_config(self, endpoint: str) -> str | None:
+        """The config `endpoint` serves now (SageMaker: its EndpointConfigName; locally: the config
+        file), as `deploy` reported it, or None when nothing is deployed there. `lakeml lineage` names it."""
+        ...
+
 
 def version_label(version: VersionLike) -> str:
     return f"{version.group}/{version.version}"

@@ -122,6 +122,11 @@ class SageMakerDeployer:
         package = container.get("ModelPackageName")
         return parse_label(package) if package else None
 
+    def endpoint_config(self, endpoint: str) -> str | None:
+        """The endpoint's current config; during a blue/green update, the one still serving."""
+        described = self._describe(endpoint)
+        return str(described["EndpointConfigName"]) if described else None
+
     def deployment_config(self) -> dict[str, Any]:
         """Blue/green with canary traffic shifting; any named alarm in ALARM rolls back automatically."""
         return {
