@@ -43,6 +43,7 @@ def pipeline_states(parts: Parts, name: str, spec: PipelineRun) -> tuple[dict[st
     start, describe, judge = f"{name}: start", f"{name}: describe", f"{name}: finished?"
     wait, count, done = f"{name}: wait", f"{name}: count look", f"{name}: succeeded"
     failed, fail, timed_out = f"{name}: failed", f"{name}: fail", f"{name}: timed out"
+    failed_silently = f"{name}: failed (no reason)"
     poll_seconds, max_polls = parts.polling(spec)
     status = "$.pipeline.described.PipelineExecutionStatus"
     reason = "$.pipeline.described.FailureReason"
@@ -96,8 +97,10 @@ def pipeline_states(parts: Parts, name: str, spec: PipelineRun) -> tuple[dict[st
         states[not_registered] = end(
             "Failed", f"States.Format('nothing registered: {{}}', {reason})", why=reason
         )
+    ended_badly = {"Or": [{"Variable": status, "StringEquals": s} for s in FAILED_STATUSES]}
     choices += [
-        {"Or": [{"Variable": status, "StringEquals": s} for s in FAILED_STATUSES], "Next": failed},
+        {"And": [ended_badly, {"Variable": reason, "IsPresent": True}], "Next": failed},
+        {**ended_badly, "Next": failed_silently},
         {"Variable": "$.pipeline.polls", "NumericGreaterThanEquals": max_polls, "Next": timed_out},
     ]
     states |= {
@@ -128,7 +131,16 @@ def pipeline_states(parts: Parts, name: str, spec: PipelineRun) -> tuple[dict[st
             "Parameters": {
                 "Error": "PipelineFailed",
                 "Cause.$": f"States.Format('{spec.label} execution {{}} ended {{}}: {{}}', $.pipeline.arn, "
-                f"{status}, States.JsonToString($.pipeline.described))",
+                f"{status}, {reason})",
+            },
+            "ResultPath": "$.failure",
+            "Next": fail,
+        },
+        failed_silently: {
+            "Type": "Pass",
+            "Parameters": {
+                "Error": "PipelineFailed",
+                "Cause.$": f"States.Format('{spec.label} execution {{}} ended {{}}', $.pipeline.arn, {status})",
             },
             "ResultPath": "$.failure",
             "Next": fail,

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Callable, Collection
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from lakeml.core.aws import error_code
@@ -68,7 +69,9 @@ class StepFunctionsOrchestrator:
             )
         try:
             started = self.sfn.start_execution(
-                stateMachineArn=self.state_machine_arn, input=json.dumps(request.state_machine_input())
+                stateMachineArn=self.state_machine_arn,
+                name=execution_name(),
+                input=json.dumps(request.state_machine_input()),
             )
         except Exception as exc:
             raise LakemlError(
@@ -140,6 +143,13 @@ class StepFunctionsOrchestrator:
                 return
             began = entered.get(name, event["timestamp"])
             document = _json(details.get("output"))
+            caught = document.get("error") if isinstance(document, dict) else None
+            if isinstance(caught, dict) and "Error" in caught:
+                # the stage failed and its Catch took over (notify, then Fail): the stage is the failed one
+                error = f"{caught['Error']}: {caught.get('Cause') or ''}".rstrip(": ")
+                self._report(result, StageOutcome(name=name, status="Failed", summary=error), on_stage)
+                result.failed_stage, result.error = name, error
+                return
             results = document.get("results") if isinstance(document, dict) else None
             if isinstance(results, dict) and isinstance(results.get(name), dict):
                 document = results[name]
@@ -150,23 +160,32 @@ class StepFunctionsOrchestrator:
                 summary=str(document.get("summary", "done")) if isinstance(document, dict) else "done",
                 document=document if isinstance(document, dict) else {"output": document},
             )
-            result.stages.append(outcome)
-            if on_stage:
-                on_stage(outcome)
+            self._report(result, outcome, on_stage)
         elif kind in ("ExecutionFailed", "ExecutionTimedOut", "ExecutionAborted"):
             details = next((v for k, v in event.items() if k.endswith("EventDetails")), {}) or {}
-            failed = next((n for n in reversed(entered) if not result.stage(n)), None)
-            result.failed_stage = failed
             cause = details.get("cause") or ""
             result.error = f"{details.get('error', kind)}: {cause}".rstrip(": ")
+            failed = next((n for n in reversed(entered) if not result.stage(n)), None)
             if failed:
-                outcome = StageOutcome(name=failed, status="Failed", summary=result.error)
-                result.stages.append(outcome)
-                if on_stage:
-                    on_stage(outcome)
+                result.failed_stage = failed
+                self._report(
+                    result, StageOutcome(name=failed, status="Failed", summary=result.error), on_stage
+                )
+
+    @staticmethod
+    def _report(result: FlowResult, outcome: StageOutcome, on_stage: StageCallback | None) -> None:
+        result.stages.append(outcome)
+        if on_stage:
+            on_stage(outcome)
 
     def _is_stage(self, name: str) -> bool:
         return self.stages is None or name in self.stages
+
+
+def execution_name() -> str:
+    """A readable, unique execution name: the UTC start time (as the local flow's execution ids), then a
+    random suffix so two runs started in the same second do not collide."""
+    return datetime.now(UTC).strftime("lakeml-run-%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
 
 
 def _json(text: str | None) -> Any:
