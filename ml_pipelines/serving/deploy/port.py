@@ -67,8 +67,9 @@ class Deployer(Protocol):
         ...
 
     def endpoint_config(self, endpoint: str) -> str | None:
-        """The config `endpoint` serves now (SageMaker: its EndpointConfigName; locally: the config
-        file), as `deploy` reported it, or None when nothing is deployed there. `lakeml lineage` names it."""
+        """The config behind the version `serving` reports (SageMaker: its EndpointConfigName, the
+        pending one during an update; locally: the config file), as `deploy` reported it, or None when
+        nothing is deployed there. `lakeml lineage` names it."""
         ...
 
 

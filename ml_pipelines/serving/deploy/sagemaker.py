@@ -123,9 +123,12 @@ class SageMakerDeployer:
         return parse_label(package) if package else None
 
     def endpoint_config(self, endpoint: str) -> str | None:
-        """The endpoint's current config; during a blue/green update, the one still serving."""
+        """The config whose version `serving` reports: during a blue/green update, the pending one."""
         described = self._describe(endpoint)
-        return str(described["EndpointConfigName"]) if described else None
+        if described is None:
+            return None
+        pending = (described.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")
+        return str(pending or described["EndpointConfigName"])
 
     def deployment_config(self) -> dict[str, Any]:
         """Blue/green with canary traffic shifting; any named alarm in ALARM rolls back automatically."""
