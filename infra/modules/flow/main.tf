@@ -1,7 +1,8 @@
 # The daily flow on AWS: the Step Functions state machine rendered from lakeml's one declaration of the
 # stages (lakeml/flow, `lakeml flow definition --output daily_flow.asl.json`), and the EventBridge
 # Scheduler schedule that starts it with the configured tables. The role may call exactly what the
-# rendered states call: the three Lambdas, the dbt task (with `.sync`'s managed rule), the two pipelines.
+# rendered states call: the three Lambdas, the dbt task (with `.sync`'s managed rule), the two pipelines
+# and the model registry's list of approved versions.
 
 data "aws_caller_identity" "current" {}
 data "aws_region" "current" {}
@@ -140,6 +141,13 @@ locals {
         Effect   = "Allow"
         Action   = "sagemaker:DescribePipelineExecution"
         Resource = local.execution_arns
+      },
+      {
+        # Before scoring, the flow looks for an approved version of the group (no champion: notify).
+        Sid      = "FindTheChampion"
+        Effect   = "Allow"
+        Action   = "sagemaker:ListModelPackages"
+        Resource = [var.model_package_group_arn, "${replace(var.model_package_group_arn, ":model-package-group/", ":model-package/")}/*"]
       },
       {
         # Log delivery to CloudWatch Logs is configured through these account-level APIs (no resources).

@@ -69,6 +69,11 @@ variable "scoring_pipeline_name" {
   default     = "lakeml-churn-batch-scoring"
 }
 
+variable "model_package_group_arn" {
+  description = "ARN of the model package group whose approved versions the scoring stage looks up."
+  type        = string
+}
+
 variable "kms_key_arn" {
   description = "ARN of the lake CMK (encrypts the execution log group)."
   type        = string

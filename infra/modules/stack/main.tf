@@ -120,6 +120,7 @@ module "flow" {
   dbt_security_group_ids  = module.transform.security_group_ids
   training_pipeline_name  = module.ml.pipeline_names.training
   scoring_pipeline_name   = module.ml.pipeline_names.scoring
+  model_package_group_arn = module.ml.model_package_group_arn
   kms_key_arn             = module.lake.kms_key_arn
   log_retention_days      = var.log_retention_days
   schedule_expression     = var.flow_schedule

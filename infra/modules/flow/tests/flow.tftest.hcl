@@ -31,6 +31,7 @@ variables {
   dbt_security_group_ids  = ["sg-123"]
   kms_key_arn             = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
   tables                  = ["CUSTOMERS", "ORDERS"]
+  model_package_group_arn = "arn:aws:sagemaker:eu-west-1:123456789012:model-package-group/lakeml-churn"
 }
 
 run "definition_is_the_rendered_flow_with_every_placeholder_filled" {
@@ -85,6 +86,21 @@ run "role_calls_exactly_what_the_states_call" {
       && toset(local.flow_by_sid.PollThePipelineExecutions.Resource) == toset(["arn:aws:sagemaker:eu-west-1:123456789012:pipeline/lakeml-churn-training/execution/*", "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/lakeml-churn-batch-scoring/execution/*"])
     )
     error_message = "start and poll the two pipelines only"
+  }
+  assert {
+    condition     = local.flow_by_sid.FindTheChampion.Action == "sagemaker:ListModelPackages" && contains(local.flow_by_sid.FindTheChampion.Resource, "arn:aws:sagemaker:eu-west-1:123456789012:model-package/lakeml-churn/*")
+    error_message = "the scoring stage may list the versions of the churn group"
+  }
+  assert {
+    condition = length(regexall("\"Resource\"", aws_sfn_state_machine.flow.definition)) > 0 && alltrue([
+      for resource in regexall("\"Resource\"\\s*:\\s*\"([^\"]+)\"", aws_sfn_state_machine.flow.definition) :
+      contains([
+        "arn:aws:states:::lambda:invoke", "arn:aws:states:::ecs:runTask.sync",
+        "arn:aws:states:::aws-sdk:sagemaker:startPipelineExecution", "arn:aws:states:::aws-sdk:sagemaker:describePipelineExecution",
+        "arn:aws:states:::aws-sdk:sagemaker:listModelPackages",
+      ], resource[0])
+    ])
+    error_message = "the rendered flow calls an integration this role does not grant: add its permission to the role (and here)"
   }
 }
 
