@@ -67,7 +67,8 @@ resource "aws_ecs_task_definition" "dbt" {
     environment = [
       for name in sort(keys(local.environment)) : { name = name, value = local.environment[name] }
     ]
-    readonlyRootFilesystem = false # dbt writes target/ and logs/ next to the project
+    user                   = "1000" # the ml image's unprivileged `lakeml` user (root stays for SageMaker jobs)
+    readonlyRootFilesystem = false  # dbt writes target/ and logs/ next to the project
     logConfiguration = {
       logDriver = "awslogs"
       options = {

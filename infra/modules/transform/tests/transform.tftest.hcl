@@ -36,6 +36,10 @@ run "task_runs_lakeml_transform_on_the_glue_target" {
     error_message = "the dbt container runs `lakeml transform --json` from the ML image"
   }
   assert {
+    condition     = jsondecode(aws_ecs_task_definition.dbt.container_definitions)[0].user == "1000"
+    error_message = "the task runs as the image's unprivileged lakeml user"
+  }
+  assert {
     condition = (
       { for e in jsondecode(aws_ecs_task_definition.dbt.container_definitions)[0].environment : e.name => e.value }["LAKEML_TRANSFORM__TARGET"] == "glue"
       && { for e in jsondecode(aws_ecs_task_definition.dbt.container_definitions)[0].environment : e.name => e.value }["LAKEML_ENV"] == "aws"
