@@ -109,3 +109,48 @@ def test_cli_environment_output_is_accepted_beside_the_lambdas(
     assert settings.aws.sagemaker_role_arn == "arn:aws:iam::123456789012:role/placeholder"
     assert settings.aws.state_machine_arn == samples["LAKEML_AWS__STATE_MACHINE_ARN"]
     assert settings.aws.warning_topic_arn != settings.aws.critical_topic_arn
+
+
+def test_every_new_function_and_the_dbt_task_set_only_settings_lakeml_accepts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The four Lambdas (one `function` module, environments from stack/functions.tf) and the dbt ECS task
+    set LAKEML_* names Terraform cannot check; settings refuse unknown LAKEML_* names, so a typo there
+    would stop the function at start. Every name infra sets must load."""
+    sources = [
+        INFRA / "modules" / "function" / "main.tf",
+        INFRA / "modules" / "stack" / "functions.tf",
+        INFRA / "modules" / "transform" / "main.tf",
+    ]
+    names = {
+        name for source in sources for name in re.findall(r"\b(LAKEML_[A-Z0-9_]+)\s*=", source.read_text())
+    }
+    assert {
+        "LAKEML_AWS__WARNING_TOPIC_ARN",
+        "LAKEML_TRANSFORM__TARGET",
+        "LAKEML_AWS__SAGEMAKER_ROLE_ARN",
+    } <= names
+    samples = {
+        "LAKEML_ENV": "aws",
+        "LAKEML_HOME": str(tmp_path / "lakeml"),
+        "LAKEML_LOG_LEVEL": "INFO",
+        "LAKEML_AWS__REGION": "eu-west-1",
+        "LAKEML_AWS__ACCOUNT_ID": "123456789012",
+        "LAKEML_AWS__LAKE_BUCKET": "lakeml-dev-lake",
+        "LAKEML_AWS__WARNING_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:lakeml-dev-warning",
+        "LAKEML_AWS__CRITICAL_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:lakeml-dev-critical",
+        "LAKEML_AWS__SAGEMAKER_ROLE_ARN": "arn:aws:iam::123456789012:role/lakeml-dev-sagemaker-execution",
+        "LAKEML_AWS__GLUE_ROLE_ARN": "arn:aws:iam::123456789012:role/lakeml-dev-glue",
+        "LAKEML_TRANSFORM__TARGET": "glue",
+    }
+    assert names <= set(samples), f"give this test a value for {sorted(names - set(samples))}"
+    config = tmp_path / "lakeml.toml"
+    config.write_text("")
+    monkeypatch.setenv("LAKEML_CONFIG", str(config))
+    for name in names:
+        monkeypatch.setenv(name, samples[name])
+
+    settings = load_settings()
+
+    assert settings.env == "aws" and settings.transform.target == "glue"
+    assert settings.aws.critical_topic_arn == samples["LAKEML_AWS__CRITICAL_TOPIC_ARN"]
