@@ -101,9 +101,8 @@ def test_a_tripped_quality_threshold_stops_the_local_flow_before_training(tmp_pa
         replace(s, run=tripped) if s.name == "quality" else s for s in _recording(ran) if not s.local_only
     )
     notifier = LocalNotifier(tmp_path / "state.db")
-    result = LocalOrchestrator(Settings(home=tmp_path), SimpleNamespace(notifier=notifier), flow).run(
-        FlowRequest()
-    )  # type: ignore[arg-type]
+    orchestrator = LocalOrchestrator(Settings(home=tmp_path), SimpleNamespace(notifier=notifier), flow)
+    result = orchestrator.run(FlowRequest())
 
     assert (result.status, result.failed_stage) == ("Failed", "quality")
     assert ran == ["ingest", "transform"]
