@@ -64,7 +64,9 @@ def first_run(flow):
 
 def test_run_goes_through_every_stage_and_registers_a_pending_version(first_run):
     stages = first_run["stages"]
-    assert list(stages) == ["source", "views", "ingest", "transform", "train"]
+    assert list(stages) == ["source", "views", "ingest", "transform", "quality", "train", "score"]
+    assert stages["quality"]["passed"] is True
+    assert stages["score"]["skipped"] is True  # no Approved version yet: a warning, not a failure
     assert sum(r["landed"] for r in stages["ingest"]["runs"]) > 0
     assert stages["transform"]["failed"] == []
     train = stages["train"]
