@@ -35,6 +35,10 @@ locals {
     scoring_pipeline_name   = var.scoring_pipeline_name
   })
 
+  # The widest Map of the rendered flow: the ingestion Lambda needs at least this much concurrency, or
+  # the Map's parallel tables are throttled (its retries back off for seconds, an ingestion takes minutes).
+  max_map_concurrency = max(1, [for m in regexall("\"MaxConcurrency\"\\s*:\\s*([0-9]+)", file(coalesce(var.definition_file, "${path.module}/daily_flow.asl.json"))) : tonumber(m[0])]...)
+
   # StartPipelineExecution is authorised on the pipeline, DescribePipelineExecution on the execution.
   pipeline_arns  = [for name in [var.training_pipeline_name, var.scoring_pipeline_name] : "${local.sm_arn}:pipeline/${lower(name)}"]
   execution_arns = [for arn in local.pipeline_arns : "${arn}/execution/*"]

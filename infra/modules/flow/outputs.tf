@@ -27,3 +27,8 @@ output "state_machine_definition" {
   description = "The rendered definition (placeholders filled)."
   value       = aws_sfn_state_machine.flow.definition
 }
+
+output "max_map_concurrency" {
+  description = "The widest Map of the rendered flow (the ingestion Lambda's reserved concurrency must allow it)."
+  value       = local.max_map_concurrency
+}

@@ -42,3 +42,8 @@ output "environment" {
   description = "The function's environment (LAKEML_* and POWERTOOLS_*): the settings lakeml runs with on AWS."
   value       = aws_lambda_function.ingestion.environment[0].variables
 }
+
+output "reserved_concurrency" {
+  description = "Reserved concurrent executions of the function (-1: unreserved)."
+  value       = aws_lambda_function.ingestion.reserved_concurrent_executions
+}

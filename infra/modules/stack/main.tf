@@ -46,9 +46,11 @@ module "ingestion" {
   source_secret_arn           = var.source_secret_arn
   secret_recovery_window_days = var.throwaway ? 0 : 30
   # The daily flow's schedule (module.flow) starts ingestion; this rule runs ingestion alone.
-  schedule_expression  = var.ingestion_schedule
-  schedule_enabled     = var.ingestion_schedule_enabled
-  reserved_concurrency = var.ingestion_reserved_concurrency
+  schedule_expression = var.ingestion_schedule
+  schedule_enabled    = var.ingestion_schedule_enabled
+  # The flow's Map ingests tables in parallel: the cap must allow it (watermarks are per table and
+  # advanced with a conditional write, so parallel runs of different tables do not race).
+  reserved_concurrency = var.ingestion_reserved_concurrency == null ? null : max(var.ingestion_reserved_concurrency, module.flow.max_map_concurrency)
   log_retention_days   = var.log_retention_days
   log_level            = var.log_level
 }

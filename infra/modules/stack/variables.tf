@@ -109,7 +109,7 @@ variable "staging_endpoint" {
 }
 
 variable "ingestion_reserved_concurrency" {
-  description = "Reserved (and maximum) concurrent ingestion runs; null for unreserved."
+  description = "Reserved (and maximum) concurrent ingestion runs, raised to the flow's Map concurrency if lower; null for unreserved."
   type        = number
   default     = 1
 }

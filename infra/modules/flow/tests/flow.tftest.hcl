@@ -48,6 +48,13 @@ run "definition_is_the_rendered_flow_with_every_placeholder_filled" {
   }
 }
 
+run "reports_how_many_tables_ingest_at_once" {
+  assert {
+    condition     = output.max_map_concurrency >= 1 && output.max_map_concurrency == max(1, [for m in regexall("\"MaxConcurrency\"\\s*:\\s*([0-9]+)", aws_sfn_state_machine.flow.definition) : tonumber(m[0])]...)
+    error_message = "the widest Map's MaxConcurrency is what the ingestion Lambda must be able to run at once"
+  }
+}
+
 run "logged_without_execution_data_and_traced" {
   assert {
     condition = (

@@ -161,6 +161,10 @@ run "the_parts_are_wired_to_each_other" {
     error_message = "the deploy Lambdas create models with the execution role and read this env's lake"
   }
   assert {
+    condition     = module.ingestion.reserved_concurrency >= module.flow.max_map_concurrency
+    error_message = "the ingestion Lambda must run as many tables at once as the flow's Map sends, or they are throttled"
+  }
+  assert {
     condition     = toset(keys(output.image_repositories)) == toset(["ml", "lambda"])
     error_message = "an ECR repository per image"
   }
