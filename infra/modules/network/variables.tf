@@ -27,7 +27,7 @@ variable "subnet_ids" {
 }
 
 variable "interface_services" {
-  description = "Services reached through interface endpoints (suffixes of com.amazonaws.<region>.)."
+  description = "Services reached through interface endpoints (suffixes of com.amazonaws.<region>.). ecr.api, ecr.dkr, logs and glue let the dbt Fargate task (no public IP) pull its image, log and drive Glue sessions without a NAT gateway."
   type        = list(string)
-  default     = ["secretsmanager", "sagemaker.api", "sagemaker.runtime"]
+  default     = ["secretsmanager", "sagemaker.api", "sagemaker.runtime", "ecr.api", "ecr.dkr", "logs", "glue"]
 }

@@ -31,8 +31,9 @@ run "endpoints_for_a_vpc" {
   assert {
     condition = toset([for e in aws_vpc_endpoint.interface : e.service_name]) == toset([
       "com.amazonaws.eu-west-1.secretsmanager", "com.amazonaws.eu-west-1.sagemaker.api", "com.amazonaws.eu-west-1.sagemaker.runtime",
+      "com.amazonaws.eu-west-1.ecr.api", "com.amazonaws.eu-west-1.ecr.dkr", "com.amazonaws.eu-west-1.logs", "com.amazonaws.eu-west-1.glue",
     ])
-    error_message = "Secrets Manager and SageMaker through interface endpoints"
+    error_message = "Secrets Manager, SageMaker, and what the dbt task needs (ECR, Logs, Glue) through interface endpoints"
   }
   assert {
     condition     = alltrue([for e in aws_vpc_endpoint.interface : e.private_dns_enabled])
