@@ -22,6 +22,17 @@ def gold(home: Path) -> Path:
 
 
 def test_training_then_gate_failure_then_batch_scoring(lakeml: Any, gold: Path, home: Path) -> None:
+    from lakeml.core.lake.local import LocalLake
+    from lakeml.transform.runs import publish_run_results
+
+    # the dbt build gold came from, as transform publishes it; nobody passes DbtInvocationId (as on AWS)
+    dbt_target = home / "dbt-target"
+    dbt_target.mkdir()
+    (dbt_target / "run_results.json").write_text('{"metadata": {"invocation_id": "inv-gold"}, "results": []}')
+    publish_run_results(
+        LocalLake.create(home / "lake"), dbt_target, target="local", success=True, bronze_runs={}
+    )
+
     first = lakeml("--json", "pipeline", "run", "--local", *FAST)
     assert first.code == 0, first
     steps = {s["name"]: s["status"] for s in first.json["steps"]}
@@ -49,7 +60,10 @@ def test_training_then_gate_failure_then_batch_scoring(lakeml: Any, gold: Path, 
 
     registry = adapters(load_settings(home=home)).registry
     version = registry.get("lakeml-churn", 1)
-    assert set(version.metadata) >= {"data_snapshot", "git_sha", "dbt_invocation_id"}
+    assert set(version.metadata) >= {"data_snapshot", "git_sha", "dbt_invocation_id", "pipeline_execution_id"}
+    assert (
+        version.metadata["dbt_invocation_id"] == "inv-gold"
+    )  # resolved by IngestFeatures, copied by Register
     registry.approve("lakeml-churn", 1, by="test", reason="baseline")
 
     second = lakeml("--json", "pipeline", "run", "--local", *FAST)  # same data: cannot beat the champion
