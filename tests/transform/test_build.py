@@ -60,6 +60,26 @@ def test_build_runs_every_model_and_every_test_passes(built: tuple[Home, Result]
     assert set(doc) >= {"models", "tests", "passed", "failed", "skipped", "seconds"}
 
 
+def test_the_build_publishes_its_run_results_and_the_bronze_runs_it_read(built: tuple[Home, Result]) -> None:
+    """Issue 12: dbt's run_results.json reaches the lake (runs/dbt/<invocation>/) with the visibility
+    index dbt read, and latest.json points at it; `lakeml transform --json` names the invocation."""
+    from lakeml.core.lake.local import LocalLake
+    from lakeml.core.lake.runs import latest_dbt_run, read_json
+
+    home, result = built
+    doc = result.json
+    lake = LocalLake.create(home.lake)
+    latest = latest_dbt_run(lake)
+    assert latest is not None and latest.invocation_id == doc["invocation_id"]
+    assert (latest.target, latest.success, latest.run_results) == ("local", True, doc["run_results"])
+    published = read_json(lake, f"runs/dbt/{latest.invocation_id}/run_results.json")
+    assert published["metadata"]["invocation_id"] == latest.invocation_id
+    assert published["args"]["which"] == "build"  # not the docs generation that ran after it
+    assert len(published["results"]) >= doc["models"] + doc["tests"]
+    bronze = read_json(lake, f"runs/dbt/{latest.invocation_id}/bronze_runs.json")
+    assert {run["run_id"] for run in bronze["orders"]} == {"initial", "edits"}  # not the uncommitted one
+
+
 def test_only_committed_runs_are_visible(built: tuple[Home, Result]) -> None:
     home, _ = built
     orders = _frame(home, "silver/orders")
