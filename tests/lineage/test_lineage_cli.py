@@ -87,7 +87,7 @@ def trained(home: Path) -> dict[str, Any]:
     version = registry.register(
         "lakeml-churn", "s3://lakeml-lake/model.tar.gz", "image", {"auc": 0.9}, metadata
     )
-    return {"version": version.version, "history": history}
+    return {"version": version.version}
 
 
 def test_lineage_names_source_windows_bronze_runs_dbt_build_training_snapshot_and_endpoints(
