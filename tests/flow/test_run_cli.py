@@ -56,10 +56,22 @@ def _aws(endpoint: str, state_machine: str) -> dict[str, str]:
 def test_run_on_aws_follows_the_state_machine_and_runs_nothing_here(
     lakeml, home: Path, endpoint: str
 ) -> None:
-    result = lakeml("--json", "run", env=_aws(endpoint, _state_machine(endpoint)), subprocess=False)
+    result = lakeml(
+        "--json",
+        "run",
+        "--param",
+        "MaxTuningJobs=2",
+        env=_aws(endpoint, _state_machine(endpoint)),
+        subprocess=False,
+    )
 
     assert result.code == 0, result
     document = result.json
+    sent = client("stepfunctions", endpoint).describe_execution(executionArn=document["execution_id"])
+    assert json.loads(sent["input"]) == {  # the state machine's input shape (lakeml/flow/asl.py)
+        "tables": ["CUSTOMERS", "PRODUCTS", "ORDERS", "ORDER_ITEMS", "SUPPORT_TICKETS"],
+        "pipeline_params": [{"Name": "MaxTuningJobs", "Value": "2"}],
+    }
     assert document["status"] == "Succeeded"
     assert document["execution_id"].startswith("arn:aws:states:")
     assert list(document["stages"]) == ["ingest", "transform", "train"]
