@@ -16,6 +16,7 @@ from lakeml.core import aws
 from lakeml.flow import asl
 from lakeml.flow.port import FlowRequest, FlowResult
 from lakeml.flow.stepfunctions import StepFunctionsOrchestrator
+from lakeml.notify.events import parse
 from ml_pipelines.pipeline.target import DEFAULT_MODEL_PACKAGE_GROUP
 from tests.contract.aws_emulator import REGION, client
 from tests.flow.sfn_emulator import (
@@ -74,7 +75,15 @@ def _executions(services: Services, pipeline: str) -> int:
 
 
 def _notifications(services: Services) -> list[dict[str, Any]]:
-    return services.lambdas.events("lakeml-notify")
+    """What the flow sent the notify Lambda — each one also read by the real Lambda's parser, so the
+    shapes the state machine sends and the shapes `lakeml.handlers.notify` accepts cannot drift apart."""
+    events = services.lambdas.events("lakeml-notify")
+    for event in events:
+        notification = parse(event)
+        expected = event.get("severity", "critical")
+        assert notification.severity == expected, (event, notification)
+        assert notification.subject and notification.message
+    return events
 
 
 def _failure(services: Services, stage: str) -> dict[str, Any]:
