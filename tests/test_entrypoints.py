@@ -153,15 +153,20 @@ def answers_help(module: str) -> None:
 
 
 def cli_command_exists(words: tuple[str, ...]) -> None:
-    """`lakeml <words…> --help` succeeds for the command part of `words` (up to the first option)."""
+    """`lakeml [root flags] <command…> [options]`: the root flags exist, `lakeml <command…> --help`
+    succeeds, and the command has the options named after it."""
     from typer.testing import CliRunner
 
     from lakeml.cli.main import app
 
-    command = [w for w in words[: next((i for i, w in enumerate(words) if w.startswith("-")), len(words))]]
+    start = next((i for i, w in enumerate(words) if not w.startswith("-")), len(words))
+    end = next((i for i, w in enumerate(words) if i > start and w.startswith("-")), len(words))
+    root, command, options = words[:start], list(words[start:end]), words[end:]
+    root_help = CliRunner().invoke(app, ["--help"]).output
+    assert all(flag in root_help for flag in root), f"lakeml has no root option among {root}"
     result = CliRunner().invoke(app, [*command, "--help"])
     assert result.exit_code == 0, f"lakeml {' '.join(command)}: {result.output}"
-    for option in (w.split("=")[0] for w in words if w.startswith("--")):
+    for option in (w.split("=")[0] for w in options if w.startswith("--")):
         assert option in result.output, f"lakeml {' '.join(command)} has no option {option}"
 
 
