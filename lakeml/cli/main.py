@@ -16,6 +16,7 @@ from lakeml.cli import run as run_cli
 from lakeml.cli import score as score_cli
 from lakeml.cli import serve as serve_cli
 from lakeml.cli import source as source_cli
+from lakeml.cli import studio as studio_cli
 from lakeml.cli import transform as transform_cli
 from lakeml.cli.output import state
 
@@ -61,6 +62,9 @@ app.command("notifications", help="Recent notifications: flow failures, warnings
 )
 app.command("lineage", help="Where a model version came from: source windows to endpoints.")(
     lineage_cli.lineage
+)
+app.command("studio", help="The local studio: pipeline graphs, registry approvals, endpoint, data.")(
+    studio_cli.studio
 )
 app.add_typer(flow_cli.app, name="flow", help="The daily flow: its Step Functions definition (ASL).")
 app.command(

@@ -1,7 +1,8 @@
 """`lakeml models …`: the model registry — list and inspect versions, approve or reject them.
 
-Approving and rejecting go through `ml_pipelines.approval.decide`, the same function the AWS approval
-event handler uses, so who/when/why are recorded the same way wherever a decision is made. The registry
+Approving and rejecting go through `ml_pipelines.decisions.decide_and_deploy` (which `lakeml studio`'s
+approval form calls too) and so `ml_pipelines.approval.decide`, the same function the AWS approval event
+handler uses: who/when/why are recorded the same way wherever a decision is made. The registry
 and the deployer are the ports `lakeml.wiring.adapters` picks (local SQLite + local endpoint, or
 SageMaker).
 """
@@ -14,7 +15,6 @@ import typer
 from rich.table import Table
 
 from lakeml.cli.output import JSON_OPTION, emit, err_console, handles_errors, out_console, want_json
-from lakeml.core.errors import UsageError
 from lakeml.core.settings import load_settings
 from lakeml.wiring import Adapters, adapters
 
@@ -39,17 +39,9 @@ def _registry() -> ModelRegistry:
 
 
 def _resolve(registry: ModelRegistry, group: str, version: str) -> int:
-    if version.isdigit():
-        return int(version)
-    if version == "champion":
-        champion = registry.champion(group)
-        if champion is None:
-            raise UsageError(
-                f"{group} has no Approved version yet; list versions with `lakeml models list --group {group}` "
-                "and approve one with `lakeml models approve VERSION --reason …`"
-            )
-        return champion.version
-    raise UsageError(f"version {version!r} is not a number or 'champion'; e.g. `lakeml models show 3`")
+    from ml_pipelines.decisions import resolve_version
+
+    return resolve_version(registry, group, version)
 
 
 def _auc(metrics: dict[str, Any]) -> str:
@@ -159,21 +151,12 @@ def _render_version(doc: dict[str, Any]) -> None:
 
 
 def _decide(version: str, group: str, approve: bool, by: str | None, reason: str, as_json: bool) -> None:
-    from ml_pipelines.approval import decide, default_approver
+    from ml_pipelines.approval import default_approver
+    from ml_pipelines.decisions import decide_and_deploy
 
-    ports = _ports()
-    registry = ports.registry
-    number = _resolve(registry, group, version)
-    # Where the estate does not deploy on approval by itself (locally), the endpoint follows the champion
-    # right away; on AWS the EventBridge rule on the package's state change runs the same hook in the
-    # on-approval Lambda (lakeml.handlers.on_approval).
-    hook = None
-    if not ports.deployer.deploys_on_approval:
-        from ml_pipelines.serving.on_approval import champion_hook
-
-        hook = champion_hook(ports.deployer)
-    outcome = decide(
-        registry, group, number, approve=approve, by=by or default_approver(), reason=reason, on_champion=hook
+    # The same function as the studio's approval form: same registry state, same deployment.
+    outcome = decide_and_deploy(
+        _ports(), group, version, approve=approve, by=by or default_approver(), reason=reason
     )
 
     def render(doc: dict[str, Any]) -> None:
