@@ -1,4 +1,8 @@
-"""`lakeml serve`: the local endpoint — the same server the image runs, over the local endpoint config."""
+"""`lakeml serve`: the local endpoint — the same server the image runs, over the local endpoint config.
+
+It answers the container contract (`/ping`, `/invocations`), the SageMaker Runtime API
+(`POST /endpoints/<endpoint>/invocations`: boto3's `sagemaker-runtime` client with `endpoint_url`) and
+`GET /stats` (request counts and latency per variant)."""
 
 from __future__ import annotations
 
@@ -19,7 +23,8 @@ def serve(
     endpoint: str = typer.Option("lakeml-churn", help="Local endpoint to serve."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Serve the approved model on /ping and /invocations until Ctrl-C; reloads on approve/rollback."""
+    """Serve the approved model until Ctrl-C (reloads on approve/rollback): /ping, /invocations, the
+    SageMaker Runtime API at /endpoints/<endpoint>/invocations, and /stats."""
     from ml_pipelines.serving import endpoint as endpoint_config
 
     settings = load_settings()
@@ -34,11 +39,15 @@ def serve(
         {
             "endpoint": endpoint,
             "url": f"http://{host}:{port}",
+            "invoke_endpoint_url": f"http://{host}:{port}/endpoints/{endpoint}/invocations",
+            "stats_url": f"http://{host}:{port}/stats",
             "variants": [v.model_dump() for v in variants],
         },
         as_json,
         lambda doc: err_console.print(
-            f"serving {', '.join(v['version'] for v in doc['variants'])} on {doc['url']} (Ctrl-C stops)"
+            f"serving {', '.join(v['version'] for v in doc['variants'])} on {doc['url']} (Ctrl-C stops); "
+            f"boto3: client('sagemaker-runtime', endpoint_url='{doc['url']}')"
+            f".invoke_endpoint(EndpointName='{endpoint}', …)"
         ),
     )
     sys.stdout.flush()

@@ -1,4 +1,5 @@
-"""The inference server: SageMaker's container contract (`GET /ping`, `POST /invocations`, port 8080).
+"""The inference server: SageMaker's container contract (`GET /ping`, `POST /invocations`, port 8080),
+the SageMaker Runtime API (`POST /endpoints/{name}/invocations`, see runtime.py) and `GET /stats`.
 
 Starlette on uvicorn with uvloop + httptools (measured fastest here; see bench/bench_serving.py). One
 process serves one endpoint: its production variants with weights (or one model dir in the image's
@@ -33,13 +34,15 @@ from starlette.routing import Route
 from lakeml.core import environ
 from lakeml.core.settings import load_settings
 from ml_pipelines.serving import endpoint as endpoint_config
+from ml_pipelines.serving import runtime
 from ml_pipelines.serving.model import LoadedModel, load_model
 from ml_pipelines.serving.payload import BadRequest, parse_csv, parse_json
+from ml_pipelines.serving.stats import Stats
 
 log = logging.getLogger("lakeml.serving")
 MAX_BODY_BYTES = 6 * 1024 * 1024  # SageMaker's real-time payload limit
-VARIANT_HEADER = "X-Amzn-SageMaker-Target-Variant"
-INVOKED_HEADER = "X-Amzn-Invoked-Production-Variant"
+VARIANT_HEADER = runtime.TARGET_VARIANT
+INVOKED_HEADER = runtime.INVOKED_VARIANT
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class Deployed:
     variants: tuple[tuple[str, LoadedModel, float], ...]
     capture_fraction: float = 0.0
     capture_dir: Path | None = None
+    endpoint: str | None = None  # the endpoint's name (None in the image's `serve` mode: any name is it)
 
     def pick(self, requested: str | None) -> tuple[str, LoadedModel]:
         if requested:
@@ -84,7 +88,8 @@ def load_deployed(
             if capture.destination
             else (lake_dir / "capture" / config.endpoint if lake_dir else None)
         )
-        return Deployed(variants, capture.sampling_percentage / 100 if capture.enabled else 0.0, destination)
+        fraction = capture.sampling_percentage / 100 if capture.enabled else 0.0
+        return Deployed(variants, fraction, destination, config.endpoint)
     assert model_dir is not None
     variant = environ.platform("SAGEMAKER_VARIANT_NAME") or "AllTraffic"
     return Deployed(((variant, load_model(model_dir, model_version or "image"), 1.0),))
@@ -132,6 +137,7 @@ class Service:
         self.deployed = load_deployed(config_file, model_dir, lake_dir, model_version)
         self.loaded_mtime = self._mtime()
         self.capture = CaptureWriter()
+        self.stats = Stats()
         self.reloads = 0
 
     def _mtime(self) -> float:
@@ -164,28 +170,52 @@ class Service:
         versions = {name: model.version for name, model, _ in self.deployed.variants}
         return JSONResponse({"status": "ok", "variants": versions})
 
-    async def invocations(self, request: Request) -> Response:
-        try:
-            return await self._invoke(request)
-        except BadRequest as exc:
-            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+    async def stats_route(self, request: Request) -> Response:
+        deployed = self.deployed
+        serving = [(name, model.version, weight) for name, model, weight in deployed.variants]
+        return JSONResponse(self.stats.snapshot(deployed.endpoint, serving))
 
-    async def _invoke(self, request: Request) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            raise BadRequest(
-                f"request body over {MAX_BODY_BYTES // (1024 * 1024)} MB; send smaller batches", status=413
-            )
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY_BYTES:
-                raise BadRequest(
-                    f"request body over {MAX_BODY_BYTES // (1024 * 1024)} MB; send smaller batches",
-                    status=413,
-                )
-        deployed = self.deployed  # one consistent view for the whole request
-        variant, model = deployed.pick(request.headers.get(VARIANT_HEADER))
+    async def invocations(self, request: Request) -> Response:
+        """The container contract: errors are `{"error": message}` with the 4xx status."""
+        return await self._serve(request, runtime_api=False)
+
+    async def endpoint_invocations(self, request: Request) -> Response:
+        """The SageMaker Runtime API's InvokeEndpoint: errors are ValidationError / ModelError."""
+        name = request.path_params["name"]
+        serving = self.deployed.endpoint
+        if serving is not None and name != serving:
+            self.stats.rejected += 1
+            return runtime.unknown_endpoint(name, serving)
+        refused = runtime.unsupported_header(name, request.headers)
+        if refused is not None:
+            self.stats.rejected += 1
+            return refused
+        return await self._serve(request, runtime_api=True)
+
+    async def _serve(self, request: Request, runtime_api: bool) -> Response:
+        started = time.perf_counter()
+        try:
+            body = await read_body(request)
+            deployed = self.deployed  # one consistent view for the whole request
+            variant, model = deployed.pick(request.headers.get(VARIANT_HEADER))
+        except BadRequest as exc:
+            self.stats.rejected += 1
+            if runtime_api:
+                return runtime.validation_error(str(exc))
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        try:
+            response = self._predict(request, body, deployed, variant, model)
+        except BadRequest as exc:
+            self.stats.record(variant, started, ok=False)
+            if runtime_api:
+                return runtime.model_error(exc, variant)
+            return JSONResponse({"error": str(exc)}, status_code=exc.status)
+        self.stats.record(variant, started, ok=True)
+        return response
+
+    def _predict(
+        self, request: Request, body: bytes, deployed: Deployed, variant: str, model: LoadedModel
+    ) -> Response:
         content_type = request.headers.get("content-type", "text/csv").split(";")[0].strip().lower()
         if content_type == "text/csv":
             rows = parse_csv(body, model.feature_names)
@@ -198,19 +228,22 @@ class Service:
             )
         probabilities = model.predict(rows)
         headers = {INVOKED_HEADER: variant, "X-Lakeml-Model-Version": model.version}
+        attributes = request.headers.get(runtime.CUSTOM_ATTRIBUTES)
+        if attributes is not None:  # SageMaker returns what the container sets; this one echoes the request's
+            headers[runtime.CUSTOM_ATTRIBUTES] = attributes
         accept = request.headers.get("accept", "application/json")
         if deployed.capture_fraction and deployed.capture_dir and random.random() < deployed.capture_fraction:
-            self.capture.put(
-                deployed.capture_dir,
-                {
-                    "at": datetime.now(UTC).isoformat(),
-                    "variant": variant,
-                    "model_version": model.version,
-                    "content_type": content_type,
-                    "request": body.decode("utf-8", "replace"),
-                    "probabilities": probabilities.tolist(),
-                },
-            )
+            record = {
+                "at": datetime.now(UTC).isoformat(),
+                "variant": variant,
+                "model_version": model.version,
+                "content_type": content_type,
+                "request": body.decode("utf-8", "replace"),
+                "probabilities": probabilities.tolist(),
+            }
+            if inference_id := request.headers.get(runtime.INFERENCE_ID):
+                record["inference_id"] = inference_id
+            self.capture.put(deployed.capture_dir, record)
         if "text/csv" in accept and "application/json" not in accept:
             text = "\n".join(f"{p:.9g}" for p in probabilities) + "\n"
             return Response(text, media_type="text/csv", headers=headers)
@@ -218,6 +251,23 @@ class Service:
             {"predictions": probabilities.tolist(), "model_version": model.version, "variant": variant},
             headers=headers,
         )
+
+
+async def read_body(request: Request) -> bytes:
+    """The request body, refused (413) over SageMaker's 6 MB payload limit before it is all read."""
+    length = request.headers.get("content-length")
+    if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+        raise BadRequest(
+            f"request body over {MAX_BODY_BYTES // (1024 * 1024)} MB; send smaller batches", status=413
+        )
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise BadRequest(
+                f"request body over {MAX_BODY_BYTES // (1024 * 1024)} MB; send smaller batches", status=413
+            )
+    return body
 
 
 def create_app(
@@ -243,6 +293,8 @@ def create_app(
         routes=[
             Route("/ping", service.ping, methods=["GET"]),
             Route("/invocations", service.invocations, methods=["POST"]),
+            Route("/endpoints/{name}/invocations", service.endpoint_invocations, methods=["POST"]),
+            Route("/stats", service.stats_route, methods=["GET"]),
         ],
         lifespan=lifespan,
     )
