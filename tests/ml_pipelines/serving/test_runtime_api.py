@@ -305,3 +305,13 @@ def test_percentile_is_nearest_rank():
     values = [float(v) for v in range(1, 101)]
     assert (percentile(values, 0.5), percentile(values, 0.99), percentile(values, 1.0)) == (50.0, 99.0, 100.0)
     assert percentile([3.0], 0.99) == 3.0 and percentile([], 0.5) is None
+
+
+def test_the_runtime_route_over_plain_http_unsigned_and_oversized(served):
+    path = f"/endpoints/{ENDPOINT}/invocations"
+    headers = {"Content-Type": "text/csv", "X-Amzn-SageMaker-Target-Variant": "blue"}
+    status, response_headers, body = served.client.request("POST", path, CSV, headers)
+    assert status == 200 and body == container(served, CSV, "text/csv", "blue")  # no SigV4 needed either
+    status, response_headers, body = served.client.request("POST", path, b"1," * (4 * 1024 * 1024), headers)
+    assert (status, response_headers["x-amzn-errortype"]) == (400, "ValidationError")
+    assert "over 6 MB" in json.loads(body)["message"]
