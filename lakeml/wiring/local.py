@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from lakeml.flow.local import LocalOrchestrator
     from lakeml.notify.port import Notifier
     from lakeml.transform.targets.port import TransformTarget
+    from lakeml.twins.glue.twin import GlueTwin
     from lakeml.twins.snowflake.twin import SnowflakeTwin
     from ml_pipelines.feature_store import FeatureStore
     from ml_pipelines.registry import ModelRegistry
@@ -52,16 +53,24 @@ class LocalAdapters:
 
     @cached_property
     def transform_target(self) -> TransformTarget:
-        """Local Spark in this process (Glue when transform.target = "glue"); the extraction views are
-        built in this home's twin, started only when they are built."""
+        """Local Spark in this process; with transform.target = "glue", dbt-glue against this home's local
+        Glue twin (started when dbt runs). The extraction views are built in this home's Snowflake twin,
+        started only when they are built."""
         from lakeml.transform.targets.local import LocalSparkTarget, twin_views
 
         views = twin_views(self.settings.source, lambda: self.twin.ensure_running())
         if self.settings.transform.target == "glue":
             from lakeml.transform.targets.glue import GlueTarget
 
-            return GlueTarget(self.settings, self.lake, views)
+            return GlueTarget(self.settings, self.lake, views, twin=lambda: self.glue_twin.ensure_running())
         return LocalSparkTarget(self.settings, self.lake, views)
+
+    @cached_property
+    def glue_twin(self) -> GlueTwin:
+        """The local Glue twin of this home (dbt-glue's sessions and Data Catalog over one local Spark)."""
+        from lakeml.twins.glue.twin import GlueTwin
+
+        return GlueTwin(self.settings)
 
     @cached_property
     def feature_store(self) -> FeatureStore:
