@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+from jinja2 import Environment, FileSystemLoader
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -39,8 +40,9 @@ class Studio:
         self.ports = ports
         self.endpoint_url = endpoint_url
         self.pipelines = Pipelines(settings, lambda: ports.pipelines)
-        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
-        self.templates.env.filters["number"] = number
+        jinja = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True)
+        jinja.filters["number"] = number
+        self.templates = Jinja2Templates(env=jinja)
 
     def page(self, request: Request, template: str, section: str, **context: Any) -> Response:
         context = {
@@ -194,7 +196,7 @@ def number(value: Any, digits: int = 4) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return f"{value:+.{digits}f}" if digits < 0 else f"{value:.{digits}f}"
+        return f"{value:+.{-digits}f}" if digits < 0 else f"{value:.{digits}f}"
     return str(value)
 
 

@@ -16,7 +16,7 @@ import pyarrow.dataset as ds
 import pyarrow.fs as pafs
 
 from ingestion.landing import REASONS
-from ingestion.manifest import read_manifests
+from ingestion.manifest import MANIFESTS, read_manifests
 from lakeml.core.lake import BRONZE, GOLD, QUARANTINE, SILVER, LakeStorage
 from lakeml.core.lake.runs import RUN_RESULTS, dbt_run_file, latest_dbt_run, read_json
 
@@ -75,9 +75,9 @@ def quarantine(lake: LakeStorage) -> list[dict[str, Any]]:
 
 
 def last_ingestions(lake: LakeStorage) -> list[dict[str, Any]]:
-    """The newest committed run of each bronze table (its manifest)."""
+    """The newest committed run of each bronze table (its manifest, under bronze/_manifests/<table>)."""
     rows = []
-    for table in tables(lake, BRONZE):
+    for table in tables(lake, f"{BRONZE}/{MANIFESTS}"):
         manifests = read_manifests(lake, table)
         if not manifests:
             continue
