@@ -203,3 +203,34 @@ def test_dbt_docs_are_linked_and_served_once_generated(client, home: Path) -> No
     assert client.get("/dbt-docs/index.html").text == "<html>dbt docs</html>"
     assert client.get("/dbt-docs/catalog.json").json() == {}
     assert client.get("/dbt-docs/run_results.json").status_code == 404  # only the docs site's files
+
+
+def test_a_remote_execution_is_opened_by_arn_and_described_through_the_port(home: Path) -> None:
+    """SageMaker's runner has no "list executions" on the port: the page asks for an ARN and `describe`s it
+    (a stub runner stands in for SageMaker, whose ListPipelineExecutionSteps moto lacks)."""
+    from types import SimpleNamespace
+
+    from starlette.testclient import TestClient
+
+    from lakeml.core.settings import load_settings
+    from lakeml.studio.app import create_app
+    from ml_pipelines.runner.port import ExecutionStatus, StepStatus
+
+    arn = "arn:aws:sagemaker:eu-west-1:123456789012:pipeline/lakeml-churn-training/execution/abc123"
+
+    class SageMakerLike:
+        remote = True
+
+        def describe(self, execution: str) -> ExecutionStatus:
+            assert execution == arn
+            steps = [StepStatus(name="Prepare", type="Processing", status="Executing")]
+            return ExecutionStatus(
+                execution_id=arn, pipeline="lakeml-churn-training", status="Executing", steps=steps
+            )
+
+    app = create_app(load_settings(), SimpleNamespace(pipelines=SageMakerLike()), endpoint_url="http://x")  # type: ignore[arg-type]
+    with TestClient(app) as client:
+        page = client.get("/pipelines", params={"execution": arn})
+        assert page.status_code == 200, page.text
+        assert 'data-step="Prepare"' in page.text and "Executing" in page.text
+        assert client.get("/api/executions/" + arn).json()["steps"][0]["name"] == "Prepare"
