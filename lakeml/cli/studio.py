@@ -8,11 +8,13 @@ first.
 
 from __future__ import annotations
 
+import socket
 import sys
 
 import typer
 
 from lakeml.cli.output import JSON_OPTION, emit, err_console, handles_errors
+from lakeml.core.errors import UsageError
 from lakeml.core.settings import load_settings
 from lakeml.wiring import adapters
 
@@ -32,6 +34,7 @@ def studio(
 
     from lakeml.studio.app import create_app
 
+    _check_free(port)
     settings = load_settings()
     app = create_app(settings, adapters(settings), endpoint_url=endpoint_url)
     url = f"http://127.0.0.1:{port}"
@@ -42,3 +45,16 @@ def studio(
     )
     sys.stdout.flush()
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def _check_free(port: int) -> None:
+    """Fail before starting (exit 2) when something already listens on the port."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            raise UsageError(
+                f"port {port} on 127.0.0.1 is in use (a studio already running?); pass another: "
+                f"`lakeml studio --port {port + 1}`"
+            ) from None

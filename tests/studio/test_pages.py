@@ -234,3 +234,28 @@ def test_a_remote_execution_is_opened_by_arn_and_described_through_the_port(home
         assert page.status_code == 200, page.text
         assert 'data-step="Prepare"' in page.text and "Executing" in page.text
         assert client.get("/api/executions/" + arn).json()["steps"][0]["name"] == "Prepare"
+
+
+def test_the_command_prints_where_it_listens_and_refuses_a_busy_port(lakeml, home: Path) -> None:
+    import json
+    import socket
+
+    from tests.studio.conftest import running
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        refused = lakeml("--json", "studio", "--port", str(port))
+        assert refused.code == 2, refused
+        assert f"port {port} on 127.0.0.1 is in use" in refused.json["error"]
+    from tests.ml_pipelines.serving.conftest import free_port
+
+    port = free_port()
+    with running(
+        ["--json", "studio", "--port", str(port)], home, f"http://127.0.0.1:{port}/models"
+    ) as process:
+        pass
+    output = process.stdout.read().decode() if process.stdout else ""
+    first, _ = json.JSONDecoder().raw_decode(output.lstrip())  # the document comes before any log line
+    assert first == {"url": f"http://127.0.0.1:{port}", "endpoint_url": "http://127.0.0.1:8080"}
