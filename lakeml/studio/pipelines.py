@@ -98,8 +98,10 @@ def summary(record: ExecutionRecord) -> dict[str, Any]:
 
 
 def status_document(record: ExecutionRecord) -> dict[str, Any]:
-    """What the execution page polls: the execution's and each step's status (NotExecuted included)."""
+    """What the execution page polls: the execution's and each step's status — a step without a record is
+    Pending while the execution runs, NotExecuted once it ended (a losing branch, or after a failure)."""
     seen = {s.name: s for s in record.steps}
+    unstarted = "Pending" if record.status == "Executing" else "NotExecuted"
     steps = []
     for name in record.graph or seen:
         step = seen.get(name)
@@ -107,7 +109,7 @@ def status_document(record: ExecutionRecord) -> dict[str, Any]:
             {
                 "name": name,
                 "type": record.types.get(name) or (step.type if step else ""),
-                "status": step.status if step else "NotExecuted",
+                "status": step.status if step else unstarted,
                 "seconds": step.seconds if step else None,
                 "cache_hit": bool(step and step.cache_hit),
                 "failure_reason": step.failure_reason if step else None,

@@ -99,12 +99,15 @@ def test_run_watch_approve_and_serve_in_the_browser(home: Path, tmp_path: Path, 
         expect(status).to_have_text("Executing")
         graph = page.frame_locator("#graph")
         expect(graph.locator('g.node[data-step="Prep"]')).to_have_attribute("data-status", "Executing")
+        expect(page.locator('#steps tr[data-step="Train"] .status')).to_have_text("Pending")
         shoot(page, "execution-running")
         gate.write_text("go")  # Prep may finish now: the page follows without a reload by the user
         expect(status).to_have_text("Succeeded")
         expect(graph.locator('g.node[data-step="Train"]')).to_have_attribute("data-status", "Succeeded")
         expect(graph.locator('g.node[data-step="Stop"]')).to_have_attribute("data-status", "NotExecuted")
         expect(page.locator('#steps tr[data-step="Train"] .status')).to_have_text("Succeeded")
+        # The page reloads itself once the execution ended; wait for that page before clicking on.
+        expect(page.locator("#steps")).to_have_attribute("data-terminal", "true")
         shoot(page, "execution")
         page.get_by_role("link", name="Prep", exact=True).click()
         expect(page.locator("pre.log")).to_contain_text("processed 3 files")
