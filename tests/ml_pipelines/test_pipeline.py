@@ -12,6 +12,7 @@ import json
 import re
 import socket
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,12 +38,21 @@ class NetworkForbidden(AssertionError):
 
 @pytest.fixture(scope="module")
 def no_network() -> Iterator[list[str]]:
-    """Any socket connect, DNS lookup or botocore request raises (and is recorded)."""
-    attempts: list[str] = []
+    """Any socket connect, DNS lookup or botocore request of this thread raises (and is recorded).
 
-    def refuse(*args: Any, **kwargs: Any) -> Any:
-        attempts.append(repr(args[:2]))
-        raise NetworkForbidden(f"network use while building the definition: {args[:2]!r}")
+    Only the building thread is watched: the definition is built here, and a background thread left by
+    an earlier test in the same xdist worker (a server's keep-alive, a poller) is not the build's."""
+    attempts: list[str] = []
+    builder = threading.get_ident()
+
+    def refusing(original: Any) -> Any:
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            if threading.get_ident() != builder:
+                return original(*args, **kwargs)
+            attempts.append(repr(args[:2]))
+            raise NetworkForbidden(f"network use while building the definition: {args[:2]!r}")
+
+        return refuse
 
     patches = [
         (socket.socket, "connect"),
@@ -51,12 +61,12 @@ def no_network() -> Iterator[list[str]]:
         (socket, "getaddrinfo"),
     ]
     saved = [(owner, name, getattr(owner, name)) for owner, name in patches]
-    for owner, name in patches:
-        setattr(owner, name, refuse)
+    for owner, name, value in saved:
+        setattr(owner, name, refusing(value))
     import botocore.endpoint
 
     original_send = botocore.endpoint.Endpoint._send
-    botocore.endpoint.Endpoint._send = refuse  # type: ignore[method-assign]
+    botocore.endpoint.Endpoint._send = refusing(original_send)  # type: ignore[method-assign]
     try:
         yield attempts
     finally:
