@@ -1,17 +1,10 @@
-{#- Layer schemas live in the lake: silver -> <lake>/silver, gold -> <lake>/gold, quarantine ->
-    <lake>/quarantine/dbt. Their tables are then *managed* tables at <lake>/<layer>/<model>: other
-    readers (the ML steps, Athena) find them by path, and a table rebuild or full refresh drops the
-    old files with the table (an external table's files would survive the drop and block the CTAS).
-    Local Spark only; dbt-glue places tables under its profile's `location` the same way. -#}
+{#- Local Spark: layer schemas at their lake locations (`lakeml_layer_locations`, lake_layout.sql), so
+    their tables are managed tables at <lake>/<layer>/<model>. On Glue dbt-glue creates schemas itself;
+    `place_layer_schemas` (on-run-start) puts them at the same locations. -#}
 {% macro spark__create_schema(relation) -%}
-  {%- set locations = {
-      'silver': '/silver',
-      'gold': '/gold',
-      'quarantine': '/quarantine/dbt',
-  } -%}
-  {%- set suffix = locations.get(relation.schema) -%}
+  {%- set location = lakeml_layer_locations().get(relation.schema) -%}
   {%- call statement('create_schema') -%}
     create schema if not exists {{ relation.without_identifier() }}
-    {%- if suffix %} location '{{ var('lake_root').rstrip('/') ~ suffix }}'{% endif %}
+    {%- if location %} location '{{ location }}'{% endif %}
   {%- endcall -%}
 {%- endmacro %}

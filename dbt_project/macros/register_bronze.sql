@@ -26,15 +26,20 @@
   Steady state costs one query for all fingerprints plus two metastore statements per table; DDL is
   only issued when something changed.
   Plus bronze._visible (JSON, the index) and predictions.churn_scores_raw (CSV output of batch scoring).
+  DDL goes through `lakeml_ddl` (no result fetched: dbt-glue cannot fetch one from a statement without
+  columns). On Glue it first puts the layer schemas where the lake layout says (`place_layer_schemas`).
 -#}
 {% macro register_bronze() %}
   {%- if not execute or target.type not in ('spark', 'glue') -%}
     {{ return('') }}
   {%- endif -%}
+  {%- if target.type == 'glue' -%}
+    {%- do place_layer_schemas() -%}
+  {%- endif -%}
   {%- set lake = var('lake_root').rstrip('/') -%}
   {%- set schema = 'bronze' -%}
-  {%- do run_query('create database if not exists ' ~ schema) -%}
-  {%- do run_query('create database if not exists predictions') -%}
+  {%- do lakeml_ddl('create database if not exists ' ~ schema) -%}
+  {%- do lakeml_ddl('create database if not exists predictions') -%}
   {#- partition values stay strings (a run id of digits must not become an int) -#}
   {%- do run_query('set spark.sql.sources.partitionColumnTypeInference.enabled=false') -%}
   {%- set existing = [] -%}
@@ -46,16 +51,16 @@
       superseded runs through): drop that table and re-create every view -#}
   {%- set migrating = '_manifests' in existing -%}
   {%- if migrating -%}
-    {%- do run_query('drop table ' ~ schema ~ '._manifests') -%}
+    {%- do lakeml_ddl('drop table ' ~ schema ~ '._manifests') -%}
   {%- endif -%}
   {%- if '_visible' not in existing -%}
-    {%- do run_query(
+    {%- do lakeml_ddl(
         'create table ' ~ schema ~ '._visible (`table` string, run_id string, ingest_date string, '
         ~ 'mode string, committed_at string, schema_fingerprint string, landed bigint) using json '
         ~ "options (pathGlobFilter '*.json') "
         ~ "location '" ~ lake ~ "/bronze/_visible'") -%}
   {%- else -%}
-    {%- do run_query('refresh table ' ~ schema ~ '._visible') -%}
+    {%- do lakeml_ddl('refresh table ' ~ schema ~ '._visible') -%}
   {%- endif -%}
 
   {#- the schema fingerprints of each table's visible runs, in one query -#}
@@ -76,35 +81,35 @@
     {%- if (name ~ '__parts') in existing -%}
       {%- set recorded = run_query("show tblproperties " ~ parts ~ " ('lakeml.fingerprints')").columns[-1].values()[0] -%}
       {%- if recorded == wanted and not migrating -%}
-        {%- do run_query('msck repair table ' ~ parts ~ ' sync partitions') -%}
+        {%- do lakeml_ddl('msck repair table ' ~ parts ~ ' sync partitions') -%}
       {%- else -%}
-        {%- do run_query('drop table ' ~ parts) -%}
+        {%- do lakeml_ddl('drop table ' ~ parts) -%}
         {%- do existing.remove(name ~ '__parts') -%}
       {%- endif -%}
     {%- endif -%}
     {%- if (name ~ '__parts') not in existing -%}
       {%- if (name ~ '__files') not in existing -%}
-        {%- do run_query('create table if not exists ' ~ files ~ ' using binaryFile '
+        {%- do lakeml_ddl('create table if not exists ' ~ files ~ ' using binaryFile '
             ~ "options (recursiveFileLookup 'true', pathGlobFilter '*.parquet') location '" ~ location ~ "'") -%}
       {%- endif -%}
-      {%- do run_query('refresh table ' ~ files) -%}
+      {%- do lakeml_ddl('refresh table ' ~ files) -%}
       {%- set found = run_query('select count(*) from (select path from ' ~ files ~ ' limit 1)').columns[0].values()[0] -%}
       {%- if found | int > 0 -%}
-        {%- do run_query('create table ' ~ parts ~ " using parquet location '" ~ location ~ "' "
+        {%- do lakeml_ddl('create table ' ~ parts ~ " using parquet location '" ~ location ~ "' "
             ~ "tblproperties ('lakeml.fingerprints' = '" ~ wanted ~ "')") -%}
-        {%- do run_query('msck repair table ' ~ parts) -%}
+        {%- do lakeml_ddl('msck repair table ' ~ parts) -%}
         {%- set source_table = parts -%}
       {%- else -%}
         {%- set declared = [] -%}
         {%- for column in node.columns.values() if column.name not in ('ingest_date', 'run_id', '_committed_at') -%}
           {%- do declared.append(column.name ~ ' ' ~ column.data_type) -%}
         {%- endfor -%}
-        {%- do run_query('create table if not exists ' ~ empty ~ ' (' ~ declared | join(', ')
+        {%- do lakeml_ddl('create table if not exists ' ~ empty ~ ' (' ~ declared | join(', ')
             ~ ', ingest_date string, run_id string) using parquet partitioned by (ingest_date, run_id) '
             ~ "location '" ~ location ~ "'") -%}
         {%- set source_table = empty -%}
       {%- endif -%}
-      {%- do run_query(
+      {%- do lakeml_ddl(
           'create or replace view ' ~ schema ~ '.' ~ name ~ ' as '
           ~ 'select p.*, m.committed_at as _committed_at from ' ~ source_table ~ ' p '
           ~ 'join (select run_id, max(to_timestamp(committed_at)) as committed_at from ' ~ schema ~ '._visible '
@@ -112,8 +117,8 @@
     {%- endif -%}
   {%- endfor -%}
 
-  {%- do run_query(
+  {%- do lakeml_ddl(
       'create table if not exists predictions.churn_scores_raw (customer_id bigint, churn_probability double) '
       ~ "using csv location '" ~ lake ~ "/predictions/churn_scores'") -%}
-  {%- do run_query('refresh table predictions.churn_scores_raw') -%}
+  {%- do lakeml_ddl('refresh table predictions.churn_scores_raw') -%}
 {% endmacro %}
