@@ -187,3 +187,68 @@ def test_both_targets_build_the_same_tables_from_the_same_bronze(both: dict[str,
         assert (len(left), checksum(left)) == (len(right), checksum(right)), name
         compared[name] = len(left)
     assert compared["silver/orders"] == len(HISTORY.before("ORDERS", CUT))
+
+
+# --- cheap: no Spark ------------------------------------------------------------------------------------
+
+
+def test_locally_the_glue_target_points_dbt_glue_at_this_homes_twin(tmp_path: Path) -> None:
+    """LAKEML_ENV=local with --target glue: the wiring hands the glue target this home's twin; dbt-glue's
+    three boto3 services go to it, dbt speaks s3://<lake bucket>, tables are written to the local lake."""
+    from dataclasses import dataclass
+
+    from lakeml.core import environ
+    from lakeml.core.settings import load_settings
+    from lakeml.transform.targets.glue import GlueTarget
+    from lakeml.wiring import adapters
+
+    (tmp_path / "lakeml.toml").write_text("[transform]\ntarget = 'glue'\n")
+    with environ.scoped(
+        {"LAKEML_HOME": str(tmp_path / "home"), "LAKEML_CONFIG": str(tmp_path / "lakeml.toml")}
+    ):
+        ports = adapters(load_settings())
+    target = ports.transform_target
+    assert isinstance(target, GlueTarget) and target.twin is not None
+
+    @dataclass
+    class Twin:
+        host: str = "127.0.0.1"
+        port: int = 4567
+
+    profile = GlueTarget(target.settings, target.lake, target.views, twin=Twin).profile()
+    env = profile.environment
+    assert profile.target == "glue" and profile.project_vars == {"lake_root": f"s3://{BUCKET}"}
+    for service in ("GLUE", "STS", "LAKEFORMATION"):
+        assert env[f"AWS_ENDPOINT_URL_{service}"] == "http://127.0.0.1:4567"
+    assert env["LAKEML_AWS__LAKE_BUCKET"] == BUCKET and env["AWS_DEFAULT_REGION"] == env["LAKEML_AWS__REGION"]
+    assert target.lake_uri == (tmp_path / "home" / "lake").as_uri()  # where the twin's Spark writes
+    assert target.quarantine_uri == target.lake.uri_of("quarantine", "dbt")
+
+
+def test_plain_dbt_finds_java_17_through_sparks_conf_dir(tmp_path: Path) -> None:
+    """After `make setup`, pyspark's default conf dir is profiles/spark, whose spark-env.sh (sourced by
+    Spark's launcher before the JVM starts) sets JAVA_HOME as lakeml would — also over a JAVA_HOME that
+    names no Java."""
+    import pyspark
+
+    from lakeml.transform.java import java_major
+
+    conf = Path(pyspark.__file__).parent / "conf"
+    assert conf.resolve() == (REPO / "profiles" / "spark").resolve(), (
+        "run `make setup` (it links pyspark's conf)"
+    )
+    launcher = (Path(pyspark.__file__).parent / "bin" / "load-spark-env.sh").read_text()
+    assert "spark-env.sh" in launcher  # what Spark's launcher sources from its conf dir
+    for java_home in (None, str(tmp_path)):  # unset, and pointing at a folder without Java
+        env = {k: v for k, v in os.environ.items() if k not in ("JAVA_HOME", "SPARK_CONF_DIR")}
+        if java_home:
+            env["JAVA_HOME"] = java_home
+        found = subprocess.run(
+            ["bash", "-c", f'. "{conf}/spark-env.sh"; printf %s "$JAVA_HOME"'],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+            check=True,
+        ).stdout
+        assert found and (java_major(Path(found) / "bin" / "java") or 0) >= 17, (java_home, found)
