@@ -190,11 +190,23 @@ resource "aws_scheduler_schedule" "daily" {
   target {
     arn      = aws_sfn_state_machine.flow.arn
     role_arn = aws_iam_role.scheduler.arn
-    input    = jsonencode({ tables = var.tables, pipeline_params = var.pipeline_params })
+    # pipeline_params as SageMaker's PipelineParameters list ({Name, Value}): the ASL passes it through
+    # unchanged, as `lakeml run` sends it.
+    input = jsonencode({
+      tables          = var.tables
+      pipeline_params = [for name in sort(keys(var.pipeline_params)) : { Name = name, Value = var.pipeline_params[name] }]
+    })
 
     retry_policy {
       maximum_retry_attempts       = 2
       maximum_event_age_in_seconds = 3600
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = !var.schedule_enabled || length(var.dbt_subnet_ids) > 0
+      error_message = "The daily flow is scheduled but dbt_subnet_ids is empty: the transform stage's Fargate task needs private subnets (stack variable subnet_ids). Set them, or leave the schedule off."
     }
   }
 }

@@ -270,6 +270,15 @@ locals {
         Resource = "${var.lake_bucket_arn}/${var.prefixes.registry}/${local.group}/*"
       },
       {
+        # Without ListBucket, S3 answers a missing approvals.json (a version's first decision) with 403
+        # instead of 404, and the history cannot tell "none yet" from "denied".
+        Sid       = "ApprovalHistoryList"
+        Effect    = "Allow"
+        Action    = "s3:ListBucket"
+        Resource  = var.lake_bucket_arn
+        Condition = { StringLike = { "s3:prefix" = ["${var.prefixes.registry}/${local.group}/*"] } }
+      },
+      {
         Sid      = "LakeKeyThroughS3"
         Effect   = "Allow"
         Action   = ["kms:Decrypt", "kms:GenerateDataKey"]

@@ -139,6 +139,7 @@ module "monitoring" {
   email_subscribers = var.alert_emails
   dlq_name          = module.ingestion.dlq_name
   state_machine_arn = module.flow.state_machine_arn
+  endpoint_name     = var.production_endpoint
   function_names = {
     ingestion      = module.ingestion.function_name
     quality        = module.quality.function_name

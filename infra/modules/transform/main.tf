@@ -201,17 +201,27 @@ locals {
         Resource = concat(["${local.glue_arn}:catalog"], [for db in var.model_databases : "${local.glue_arn}:database/${db}"], [for db in var.model_databases : "${local.glue_arn}:table/${db}/*"])
       },
       {
-        # The build reads the bronze visibility index and publishes runs/dbt/<invocation>/ and latest.json.
+        # The build publishes runs/dbt/<invocation>/ and latest.json (lakeml/core/lake/runs.py write_json:
+        # a temporary object, then a move = copy + delete on S3).
         Sid      = "LakeRunsAndVisibility"
         Effect   = "Allow"
-        Action   = ["s3:GetObject", "s3:PutObject"]
+        Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
         Resource = ["${var.lake_bucket_arn}/${var.runs_prefix}/dbt/*"]
       },
       {
-        Sid      = "LakeReadVisibilityIndex"
+        # `lakeml transform` republishes the bronze visibility index from the manifests before dbt reads
+        # it (ingestion/visibility.py publish_visibility; put_atomically = temporary object + move), so a
+        # crash between an ingestion commit and its index write cannot hide or resurrect a run.
+        Sid      = "LakeVisibilityIndex"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+        Resource = "${var.lake_bucket_arn}/${var.bronze_prefix}/_visible/*"
+      },
+      {
+        Sid      = "LakeReadManifests"
         Effect   = "Allow"
         Action   = "s3:GetObject"
-        Resource = "${var.lake_bucket_arn}/${var.bronze_prefix}/_visible/*"
+        Resource = "${var.lake_bucket_arn}/${var.bronze_prefix}/_manifests/*"
       },
       {
         Sid      = "LakeListRunsAndVisibility"
@@ -219,7 +229,7 @@ locals {
         Action   = "s3:ListBucket"
         Resource = var.lake_bucket_arn
         Condition = {
-          StringLikeIfExists = { "s3:prefix" = ["${var.runs_prefix}/dbt/*", "${var.bronze_prefix}/_visible/*", "${var.bronze_prefix}/_visible"] }
+          StringLikeIfExists = { "s3:prefix" = ["${var.runs_prefix}/dbt/*", "${var.bronze_prefix}/_visible/*", "${var.bronze_prefix}/_visible", "${var.bronze_prefix}/_manifests/*", "${var.bronze_prefix}/_manifests"] }
         }
       },
       {

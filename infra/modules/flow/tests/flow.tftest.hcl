@@ -139,6 +139,27 @@ run "schedule_can_be_enabled" {
   }
 }
 
+run "scheduled_pipeline_params_are_sagemakers_parameter_list" {
+  variables {
+    pipeline_params = { MaxTuningJobs = "4", AucFloor = "0.7" }
+  }
+  assert {
+    condition = jsondecode(one(aws_scheduler_schedule.daily.target).input).pipeline_params == [
+      { Name = "AucFloor", Value = "0.7" }, { Name = "MaxTuningJobs", Value = "4" },
+    ]
+    error_message = "the ASL passes pipeline_params to StartPipelineExecution as is: it must be a {Name, Value} list, like `lakeml run` sends"
+  }
+}
+
+run "schedule_without_subnets_is_refused" {
+  command = plan
+  variables {
+    schedule_enabled = true
+    dbt_subnet_ids   = []
+  }
+  expect_failures = [aws_scheduler_schedule.daily]
+}
+
 run "rejects_logging_execution_data_levels" {
   command = plan
   variables {

@@ -53,6 +53,10 @@ run "only_the_approver_may_update_model_packages" {
     error_message = "the approver policy must be attached to the approver role"
   }
   assert {
+    condition     = local.approver_by_sid.ApprovalHistoryList.Action == "s3:ListBucket" && local.approver_by_sid.ApprovalHistoryList.Condition.StringLike["s3:prefix"] == ["registry/lakeml-churn/*"]
+    error_message = "the approver lists its group's registry prefix, so a version's first decision reads 404 (no history yet), not 403"
+  }
+  assert {
     condition = (
       local.execution_by_sid.NeverApprove.Effect == "Deny"
       && local.execution_by_sid.NeverApprove.Action == "sagemaker:UpdateModelPackage"

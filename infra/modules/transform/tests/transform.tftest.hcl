@@ -73,7 +73,8 @@ run "task_role_drives_glue_sessions_and_writes_runs_dbt_only" {
   assert {
     condition = alltrue(flatten([
       for s in local.task_policy.Statement : [
-        for a in flatten([s.Action]) : !contains(["s3:DeleteObject", "glue:CreateTable", "glue:DeleteTable", "glue:CreateDatabase"], a)
+        # DeleteObject only where the task's own atomic writes leave a temporary object (runs/dbt/, bronze/_visible/)
+        for a in flatten([s.Action]) : !contains(["glue:CreateTable", "glue:DeleteTable", "glue:CreateDatabase"], a) && (a != "s3:DeleteObject" || alltrue([for r in flatten([s.Resource]) : endswith(r, "/runs/dbt/*") || endswith(r, "/bronze/_visible/*")]))
       ]
     ]))
     error_message = "DDL and lake writes happen in the Glue session (its role), not in the task"
@@ -81,6 +82,21 @@ run "task_role_drives_glue_sessions_and_writes_runs_dbt_only" {
   assert {
     condition     = length(aws_security_group.dbt) == 1 && one(aws_security_group.dbt[0].egress).from_port == 443 && length(aws_security_group.dbt[0].ingress) == 0
     error_message = "the task's security group allows HTTPS out and nothing in"
+  }
+}
+
+run "task_role_republishes_the_visibility_index_from_the_manifests" {
+  assert {
+    condition     = local.task_by_sid.LakeVisibilityIndex.Resource == "arn:aws:s3:::lakeml-test-lake/bronze/_visible/*" && contains(local.task_by_sid.LakeVisibilityIndex.Action, "s3:PutObject") && contains(local.task_by_sid.LakeVisibilityIndex.Action, "s3:DeleteObject")
+    error_message = "lakeml transform rewrites bronze/_visible/ (temporary object + move) before dbt reads it"
+  }
+  assert {
+    condition     = local.task_by_sid.LakeReadManifests.Action == "s3:GetObject" && local.task_by_sid.LakeReadManifests.Resource == "arn:aws:s3:::lakeml-test-lake/bronze/_manifests/*"
+    error_message = "the index is rebuilt from the manifests, which the task only reads"
+  }
+  assert {
+    condition     = contains(local.task_by_sid.LakeRunsAndVisibility.Action, "s3:DeleteObject")
+    error_message = "publishing runs/dbt/ writes a temporary object and moves it (copy + delete on S3)"
   }
 }
 
