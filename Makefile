@@ -43,7 +43,7 @@ run: setup ## Run the whole pipeline locally (seeds the local source on first ru
 	.venv/bin/lakeml run
 
 test: setup ## Run the test suite
-	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: setup ## ruff + mypy on the packages
 	.venv/bin/ruff check lakeml ingestion ml_pipelines tests bench

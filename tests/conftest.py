@@ -137,6 +137,18 @@ def lakeml(home: Path):
     return run
 
 
+# The few long groups, longest first: with `--no-loadscope-reorder` xdist hands work out in collection
+# order, so each worker starts on a long group and the hundreds of short tests fill the gaps (longest
+# processing time first). Otherwise the longest groups could be left to the end on one worker.
+LONG_GROUPS_FIRST = ("dbt_build", "e2e", "dbt_gate", "ingestion-visibility", "ml_local_run", "terraform")
+
+
+def _long_group_rank(item: pytest.Item) -> int:
+    groups = {str(m.args[0] if m.args else m.kwargs.get("name")) for m in item.iter_markers("xdist_group")}
+    ranks = [LONG_GROUPS_FIRST.index(g) for g in groups if g in LONG_GROUPS_FIRST]
+    return min(ranks) if ranks else len(LONG_GROUPS_FIRST)
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Make `xdist_group` marks work again under `--dist loadgroup`.
@@ -148,6 +160,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """
     if not getattr(config.option, "loadgroup", False):
         return
+    items.sort(key=_long_group_rank)  # stable: a group's tests keep their order
     try:
         from _pytest.nodeid import NodeId
     except ImportError:  # older pytest: xdist's own suffix works
