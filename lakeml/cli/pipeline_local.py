@@ -2,7 +2,8 @@
 
 `run` publishes the definition and executes it through the pipeline runner port, on whichever runner
 the wiring chose (the local runner, or SageMaker with LAKEML_ENV=aws), printing each step as it starts
-and ends. `executions`, `logs` and `graph` read the local runner's execution records. They are added to
+and ends. `executions` lists them through the port too; `logs` and `graph` read the local runner's
+execution records. They are added to
 the `pipeline` sub-app (which also has `definition`, `upsert`, `start`) by `register(app)`.
 """
 
@@ -130,26 +131,29 @@ def register(app: typer.Typer) -> None:
 
     @app.command("executions")
     @handles_errors
-    def executions(as_json: bool = JSON_OPTION) -> None:
-        """List local executions, newest first."""
-        from ml_pipelines.runner.config import RunnerConfig
-        from ml_pipelines.runner.records import ExecutionStore
-
-        store = ExecutionStore(RunnerConfig.from_settings(load_settings()).pipelines_dir)
+    def executions(
+        pipeline: str | None = typer.Option(None, "--pipeline", help="Only this pipeline's executions."),
+        limit: int | None = typer.Option(None, "--limit", min=1, help="At most this many (default: all)."),
+        as_json: bool = JSON_OPTION,
+    ) -> None:
+        """List pipeline executions, newest first (local records, or SageMaker's with LAKEML_ENV=aws)."""
+        pipelines = adapters(load_settings()).pipelines
         rows = [
             {
-                "execution_id": r.execution_id,
-                "status": r.status,
-                "started_at": r.started_at,
-                "ended_at": r.ended_at,
-                "failure_reason": r.failure_reason,
-                "registered": r.registered.model_dump() if r.registered else None,
+                "execution_id": e.execution_id,
+                "status": e.status,
+                "started_at": e.started_at,
+                "ended_at": e.ended_at,
+                "failure_reason": e.failure_reason,
+                "registered": e.registered.model_dump() if e.registered else None,
+                **({"pipeline": e.pipeline} if pipelines.remote else {}),
             }
-            for r in store.list()
+            for e in pipelines.executions(pipeline, limit=limit)
         ]
 
         def render(doc: dict[str, Any]) -> None:
-            table = Table(title="local pipeline executions")
+            where = "SageMaker" if pipelines.remote else "local"
+            table = Table(title=f"{where} pipeline executions")
             for column in ("execution_id", "status", "started_at", "registered / failure"):
                 table.add_column(column)
             for r in doc["executions"]:
@@ -158,7 +162,7 @@ def register(app: typer.Typer) -> None:
                     if r.get("registered")
                     else (r.get("failure_reason") or "")[:80]
                 )
-                table.add_row(r["execution_id"], r["status"], r["started_at"], note)
+                table.add_row(r["execution_id"], r["status"], r["started_at"] or "", note)
             out_console.print(table)
 
         emit({"executions": rows}, as_json, render)

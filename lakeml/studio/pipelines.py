@@ -3,9 +3,9 @@
 Local executions are the local runner's records (`ml_pipelines.runner.records.ExecutionStore`, what
 `lakeml pipeline executions|logs|graph` read); the DAG is drawn by the same page `lakeml pipeline graph`
 writes (`ml_pipelines.runner.graph.render`), re-rendered from the record while the run goes on. With
-LAKEML_ENV=aws an execution is described through the pipeline runner port (SageMaker's
-DescribePipelineExecution and ListPipelineExecutionSteps): the port has no "list executions", so the
-page asks for an execution ARN (what `lakeml pipeline start` prints).
+LAKEML_ENV=aws the executions are listed (ListPipelineExecutions, every pipeline's) and described
+(DescribePipelineExecution, ListPipelineExecutionSteps) through the pipeline runner port; an execution
+can also be opened by its ARN (what `lakeml pipeline start` prints).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from ml_pipelines.runner.record import ExecutionRecord, StepRecord
 from ml_pipelines.runner.records import ExecutionStore
 
 LOG_LIMIT = 64 * 1024  # characters of a step's job output shown on its page (the tail)
+REMOTE_EXECUTIONS = 50  # the newest executions listed on AWS (one page of ListPipelineExecutions each)
 
 
 class Pipelines:
@@ -45,8 +46,10 @@ class Pipelines:
         return sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
 
     def executions(self) -> list[dict[str, Any]]:
+        """Local: the runner's records, with step counts; AWS: SageMaker's newest, through the port."""
         if self.remote:
-            return []
+            listed = self._runner().executions(limit=REMOTE_EXECUTIONS)
+            return [e.model_dump() for e in listed]
         return [summary(r) for r in self.store.list()]
 
     def record(self, execution_id: str) -> ExecutionRecord:

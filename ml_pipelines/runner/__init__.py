@@ -1,6 +1,6 @@
 """The pipeline runner port and its adapters, and the local runner behind the local one.
 
-- `port`: the `PipelineRunner` Protocol (upsert, start, describe, wait) and its values (`ExecutionStatus`…);
+- `port`: the `PipelineRunner` Protocol (upsert, start, describe, executions, wait) and its values (`ExecutionStatus`…);
 - `local`: the local adapter — definitions under LAKEML_HOME, executed by the local runner;
 - `sagemaker`: the AWS adapter — SageMaker Pipelines through boto3.
 

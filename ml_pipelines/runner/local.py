@@ -5,7 +5,7 @@ runner in this process.
 upsert, as a malformed definition fails at SageMaker's CreatePipeline) and stores it in
 `<home>/pipelines/definitions/<name>.json`. `start` runs the execution to its end before it returns
 (steps are reported to `on_step` as they start and finish) and draws its graph page; `describe` reads
-the execution record the runner keeps (`records.ExecutionStore`).
+the execution record the runner keeps (`records.ExecutionStore`), and `executions` lists those records.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from ml_pipelines.runner.definition import load
 from ml_pipelines.runner.engine import LOCAL_ARN, LocalRunner
 from ml_pipelines.runner.port import (
     ExecutionStatus,
+    ExecutionSummary,
     PipelineNotFound,
     RegisteredModel,
     StepCallback,
@@ -138,6 +139,23 @@ class LocalPipelineRunner:
             graph=str(page) if page.is_file() else None,
             logs_hint=f"lakeml pipeline logs {record.execution_id} {failed}" if failed else None,
         )
+
+    def executions(self, pipeline: str | None = None, *, limit: int | None = None) -> list[ExecutionSummary]:
+        if pipeline is not None and not self._path(pipeline).is_file():
+            raise PipelineNotFound(pipeline, f"locally (no {self._path(pipeline)})")
+        records = [r for r in self.store.list() if pipeline is None or r.pipeline == pipeline]
+        return [
+            ExecutionSummary(
+                execution_id=r.execution_id,
+                pipeline=r.pipeline,
+                status=r.status,
+                started_at=r.started_at,
+                ended_at=r.ended_at,
+                failure_reason=r.failure_reason,
+                registered=RegisteredModel(**r.registered.model_dump()) if r.registered else None,
+            )
+            for r in records[:limit]
+        ]
 
     def wait(
         self, execution: str, *, timeout_s: float | None = None, on_step: StepCallback | None = None

@@ -2,8 +2,9 @@
 
 Locally (`local.py`) upserted definitions are files under LAKEML_HOME and an execution is the local
 runner interpreting the JSON, in this process; on AWS (`sagemaker.py`) they are SageMaker pipelines and
-executions run there. Both speak in the same values — `UpsertResult`, `ExecutionStatus`, `StepStatus` —
-so `lakeml pipeline upsert|start|run`, `lakeml score` and the flow's train stage are written once, and
+executions run there. Both speak in the same values — `UpsertResult`, `ExecutionStatus`, `StepStatus`,
+`ExecutionSummary` — so `lakeml pipeline upsert|start|run|executions`, `lakeml score`, the flow's train
+stage and the studio's Pipelines page are written once, and
 `tests/contract/test_pipeline_runner.py` holds both adapters to the same behaviour.
 """
 
@@ -104,6 +105,22 @@ class ExecutionStatus(BaseModel):
         }
 
 
+class ExecutionSummary(BaseModel):
+    """One execution as a listing shows it: enough to pick it, `describe` gives the rest."""
+
+    execution_id: str  # what `start` returned (SageMaker: the execution ARN): `describe` takes it
+    pipeline: str
+    status: PipelineState
+    started_at: str | None = None  # ISO 8601, UTC, milliseconds
+    ended_at: str | None = None  # None while running, and on SageMaker (its listing has no end time)
+    failure_reason: str | None = None
+    registered: RegisteredModel | None = None  # where the listing knows it (the local records)
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+
 StepCallback = Callable[[StepStatus], None]
 
 
@@ -126,6 +143,11 @@ class PipelineRunner(Protocol):
         ...
 
     def describe(self, execution: str) -> ExecutionStatus: ...
+
+    def executions(self, pipeline: str | None = None, *, limit: int | None = None) -> list[ExecutionSummary]:
+        """Executions of `pipeline` (of every pipeline when None), newest first, at most `limit` (all
+        when None). Raise PipelineNotFound when a named pipeline was never upserted."""
+        ...
 
     def wait(
         self, execution: str, *, timeout_s: float | None = None, on_step: StepCallback | None = None

@@ -3,7 +3,8 @@
 `upsert` is CreatePipeline or UpdatePipeline with the definition JSON and the execution role; `start` is
 StartPipelineExecution and returns the execution ARN; `describe` reads DescribePipelineExecution and
 ListPipelineExecutionSteps (each step's status, failure reason, a FailStep's message, the model package a
-RegisterModel step created); `wait` polls `describe` until the execution ends or the bound passes — the
+RegisterModel step created); `executions` is ListPipelineExecutions (newest first, page by page; every
+pipeline's, from ListPipelines, when none is named); `wait` polls `describe` until the execution ends or the bound passes — the
 execution itself goes on in SageMaker either way. Nothing here runs a step.
 """
 
@@ -12,12 +13,15 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from lakeml.core.aws import error_code
 from lakeml.core.errors import ConfigError, LakemlError
 from ml_pipelines.runner.port import (
+    TERMINAL,
     ExecutionStatus,
+    ExecutionSummary,
     PipelineNotFound,
     RegisteredModel,
     StepCallback,
@@ -25,6 +29,7 @@ from ml_pipelines.runner.port import (
     UpsertResult,
 )
 
+PAGE_SIZE = 100  # ListPipelineExecutions' and ListPipelines' largest MaxResults
 POLL_SECONDS = 30.0
 DEFAULT_TIMEOUT_S = 6 * 3600.0
 NOT_FOUND = ("ResourceNotFound", "ValidationException")  # SageMaker / its emulators for a missing pipeline
@@ -150,6 +155,54 @@ class SageMakerPipelineRunner:
             ),
         )
 
+    def executions(self, pipeline: str | None = None, *, limit: int | None = None) -> list[ExecutionSummary]:
+        names = [pipeline] if pipeline is not None else self._pipelines()
+        found = [e for name in names for e in self._executions(name, limit)]
+        found.sort(key=lambda e: e.started_at or "", reverse=True)
+        return found[:limit]
+
+    def _pipelines(self) -> list[str]:
+        names: list[str] = []
+        token = None
+        while True:
+            try:
+                page = self.sagemaker.list_pipelines(
+                    MaxResults=PAGE_SIZE, **({"NextToken": token} if token else {})
+                )
+            except Exception as exc:
+                raise LakemlError(
+                    f"cannot list SageMaker pipelines: {error_code(exc) or exc}: {exc}"
+                ) from None
+            names.extend(p["PipelineName"] for p in page.get("PipelineSummaries", []))
+            token = page.get("NextToken")
+            if not token:
+                return names
+
+    def _executions(self, name: str, limit: int | None) -> list[ExecutionSummary]:
+        """The newest `limit` executions of one pipeline, following NextToken until there are enough."""
+        found: list[ExecutionSummary] = []
+        token = None
+        while limit is None or len(found) < limit:
+            request: dict[str, Any] = {
+                "PipelineName": name,
+                "SortBy": "CreationTime",
+                "SortOrder": "Descending",
+                "MaxResults": min(PAGE_SIZE, limit or PAGE_SIZE),
+            }
+            try:
+                page = self.sagemaker.list_pipeline_executions(
+                    **request, **({"NextToken": token} if token else {})
+                )
+            except Exception as exc:
+                if _missing(exc):
+                    raise PipelineNotFound(name, "in SageMaker") from None
+                raise LakemlError(f"cannot list executions of pipeline {name}: {exc}") from None
+            found.extend(_summary(name, raw) for raw in page.get("PipelineExecutionSummaries", []))
+            token = page.get("NextToken")
+            if not token:
+                break
+        return found
+
     def _steps(self, execution: str) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         token = None
@@ -213,6 +266,24 @@ def _missing(exc: Exception) -> bool:
     return code == "ResourceNotFound" or (
         code == "ValidationException" and "could not find" in str(exc).lower()
     )
+
+
+def _summary(pipeline: str, raw: Mapping[str, Any]) -> ExecutionSummary:
+    status = raw["PipelineExecutionStatus"]
+    reason = raw.get("PipelineExecutionFailureReason")
+    return ExecutionSummary(
+        execution_id=raw["PipelineExecutionArn"],
+        pipeline=pipeline,
+        status=status,
+        started_at=_iso(raw.get("StartTime")),
+        # a Succeeded or Executing execution has no failure (some emulators answer the text "None")
+        failure_reason=reason if reason and status in TERMINAL - {"Succeeded"} else None,
+    )
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """A SageMaker timestamp as the local records write theirs (ISO 8601, UTC, milliseconds)."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds") if moment else None
 
 
 def _step(raw: Mapping[str, Any]) -> StepStatus:

@@ -16,7 +16,7 @@ from lakeml.core import aws
 from lakeml.core.errors import ConfigError, LakemlError
 from lakeml.core.settings import Settings
 from ml_pipelines.runner.local import LocalPipelineRunner
-from ml_pipelines.runner.port import PipelineNotFound, PipelineRunner, StepStatus
+from ml_pipelines.runner.port import ExecutionSummary, PipelineNotFound, PipelineRunner, StepStatus
 from ml_pipelines.runner.sagemaker import SageMakerPipelineRunner
 from tests.contract.aws_emulator import REGION
 
@@ -130,6 +130,40 @@ def test_steps_are_reported_to_the_caller(runner: PipelineRunner, request: pytes
     assert {s.name: s.status for s in seen} == {s.name: s.status for s in final.steps}
 
 
+def test_executions_are_listed_newest_first_per_pipeline_or_all(
+    runner: PipelineRunner, request: pytest.FixtureRequest
+) -> None:
+    name, other = unique(request), unique(request) + "-other"
+    runner.upsert(name, tiny_definition())
+    runner.upsert(other, tiny_definition())
+    assert runner.executions(name) == []
+    first = runner.wait(runner.start(name, {"Threshold": "0.75"})).execution_id
+    second = runner.wait(runner.start(name, {"Threshold": "0.1"})).execution_id
+    elsewhere = runner.wait(runner.start(other)).execution_id
+
+    listed = runner.executions(name)
+    assert {e.execution_id for e in listed} == {first, second}
+    assert all(isinstance(e, ExecutionSummary) and e.pipeline == name for e in listed)
+    starts = [e.started_at or "" for e in listed]
+    assert all(starts) and starts == sorted(starts, reverse=True)
+    for summary in listed:  # a summary agrees with what `describe` says of the same execution
+        described = runner.describe(summary.execution_id)
+        assert summary.status == described.status
+        assert (summary.failure_reason is None) == (described.failure_reason is None)
+    assert runner.executions(name, limit=1) == listed[:1]
+
+    everything = runner.executions()
+    assert {first, second, elsewhere} <= {e.execution_id for e in everything}
+    every_start = [e.started_at or "" for e in everything]
+    assert every_start == sorted(every_start, reverse=True)
+    assert len(runner.executions(limit=2)) == 2
+
+
+def test_executions_of_a_pipeline_never_upserted_names_the_fix(runner: PipelineRunner) -> None:
+    with pytest.raises(PipelineNotFound, match="`lakeml pipeline upsert`"):
+        runner.executions("lakeml-never-upserted")
+
+
 # --- adapter-specific behaviour -------------------------------------------------------------------------
 def test_local_fail_step_ends_the_execution_failed_with_its_message(tmp_path: Path) -> None:
     runner = LocalPipelineRunner(Settings(home=tmp_path), registry=None)
@@ -170,3 +204,41 @@ def test_sagemaker_wait_gives_up_after_its_bound_saying_the_execution_goes_on() 
     runner = SageMakerPipelineRunner(Executing(), ROLE, poll_seconds=0.0, sleep=lambda _: None)
     with pytest.raises(LakemlError, match="still Executing after 0 s; it goes on in SageMaker"):
         runner.wait(arn, timeout_s=0)
+
+
+def test_sagemaker_executions_follow_pages_until_the_limit_newest_first() -> None:
+    """moto answers ListPipelineExecutions in one page and in creation order: the paging and the limit
+    are checked on a client that pages the way SageMaker does (newest first, NextToken)."""
+    from datetime import UTC, datetime, timedelta
+
+    base = datetime(2026, 12, 1, tzinfo=UTC)
+    arns = [f"arn:aws:sagemaker:{REGION}:123456789012:pipeline/p/execution/e{i}" for i in range(5)]
+    newest_first = [
+        {
+            "PipelineExecutionArn": arn,
+            "StartTime": base - timedelta(minutes=i),
+            "PipelineExecutionStatus": "Failed" if i == 1 else "Succeeded",
+            "PipelineExecutionFailureReason": "step Train failed" if i == 1 else "None",
+        }
+        for i, arn in enumerate(arns)
+    ]
+
+    class Paged:
+        def __init__(self) -> None:
+            self.requests: list[dict[str, Any]] = []
+
+        def list_pipeline_executions(self, **request: Any) -> dict[str, Any]:
+            self.requests.append(request)
+            start = int(request.get("NextToken", "0"))
+            end = start + min(request["MaxResults"], 2)  # pages of at most two
+            page: dict[str, Any] = {"PipelineExecutionSummaries": newest_first[start:end]}
+            return {**page, "NextToken": str(end)} if end < len(newest_first) else page
+
+    client = Paged()
+    runner = SageMakerPipelineRunner(client, ROLE)
+    listed = runner.executions("p", limit=3)
+    assert [e.execution_id for e in listed] == arns[:3] and len(client.requests) == 2
+    assert client.requests[0]["SortOrder"] == "Descending" and "NextToken" not in client.requests[0]
+    assert listed[0].started_at == "2026-12-01T00:00:00.000+00:00" and listed[0].failure_reason is None
+    assert (listed[1].status, listed[1].failure_reason) == ("Failed", "step Train failed")
+    assert [e.execution_id for e in runner.executions("p")] == arns  # every page without a limit
