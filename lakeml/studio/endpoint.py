@@ -1,8 +1,9 @@
 """The studio's Endpoint page: which version serves, its variants and weights, recent traffic.
 
-What serves comes from the deployer port (`serving`, `endpoint_config`): the local endpoint config
-file, or SageMaker's endpoint with LAKEML_ENV=aws. Locally the config file also gives the production
-variants with their weights and the previous deployments. Request counts and latency come from the
+What serves and how the traffic is split come from the deployer port (`serving`, `endpoint_config`,
+`variants`): the local endpoint config file, or SageMaker's endpoint with LAKEML_ENV=aws (each variant's
+version, current weight, instance count and status). Locally the config file also gives the previous
+deployments. Request counts and latency come from the
 running local endpoint's `GET /stats` (`lakeml serve`); when none answers, the page says how to start
 one.
 """
@@ -25,14 +26,13 @@ def document(ports: Adapters, endpoint_url: str, endpoint: str = PRODUCTION_ENDP
     deployer = ports.deployer
     serving = deployer.serving(endpoint)
     config = deployer.endpoint_config(endpoint)
-    variants: list[dict[str, Any]] = []
+    variants = [v.to_json() for v in deployer.variants(endpoint)]
     history: list[dict[str, str]] = []
     updated_at = None
-    if config and Path(config).is_file():  # the local endpoint: its config file has the variants
+    if config and Path(config).is_file():  # the local endpoint: its config file has the history
         from ml_pipelines.serving.endpoint import read
 
         local = read(Path(config))
-        variants = [v.model_dump() for v in local.variants]
         history = list(reversed(local.history))
         updated_at = local.updated_at
     total = sum(v["weight"] for v in variants) or 1.0

@@ -153,6 +153,19 @@ def estate(request: pytest.FixtureRequest, tmp_path: Path, models: Path) -> Iter
 def test_nothing_serves_on_a_new_endpoint(estate: Estate) -> None:
     assert estate.deployer.serving(estate.endpoint) is None
     assert estate.deployer.endpoint_config(estate.endpoint) is None
+    assert estate.deployer.variants(estate.endpoint) == []
+
+
+def test_the_variants_show_the_deployed_version_with_all_the_traffic(estate: Estate) -> None:
+    estate.deployer.deploy(estate.register(1), estate.endpoint)
+    estate.deployer.deploy(estate.register(2), estate.endpoint)
+    [variant] = estate.deployer.variants(estate.endpoint)
+    assert (variant.name, variant.version, variant.weight) == ("AllTraffic", f"{estate.group}/2", 1.0)
+    assert variant.to_json()["version"] == f"{estate.group}/2"
+    if isinstance(estate.deployer, SageMakerDeployer):  # the live fleet's count and status
+        assert (variant.instances, variant.status) == (1, "InService")
+    else:  # one `lakeml serve` process, which the config file knows nothing of
+        assert (variant.instances, variant.status) == (None, None)
 
 
 def test_a_deployed_version_is_what_serves(estate: Estate) -> None:

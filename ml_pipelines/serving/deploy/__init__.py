@@ -1,6 +1,7 @@
 """Deploying registered model versions to endpoints, behind one port.
 
-- `port`: the `Deployer` Protocol (`deploy`, `serving`, `deploys_on_approval`), `DeployResult`, errors;
+- `port`: the `Deployer` Protocol (`deploy`, `serving`, `variants`, `deploys_on_approval`), `DeployResult`,
+  `EndpointVariant`, errors;
 - `local`: the local adapter (the local server's endpoint config);
 - `sagemaker`: the AWS adapter (SageMaker endpoint, blue/green canary with alarm rollback, autoscaling).
 
@@ -13,8 +14,17 @@ from ml_pipelines.serving.deploy.port import (
     Deployer,
     DeployFailed,
     DeployResult,
+    EndpointVariant,
     VersionLike,
     version_label,
 )
 
-__all__ = ["PRODUCTION_ENDPOINT", "DeployFailed", "DeployResult", "Deployer", "VersionLike", "version_label"]
+__all__ = [
+    "PRODUCTION_ENDPOINT",
+    "DeployFailed",
+    "DeployResult",
+    "Deployer",
+    "EndpointVariant",
+    "VersionLike",
+    "version_label",
+]

@@ -15,6 +15,7 @@ from lakeml.core.errors import LakemlError
 from ml_pipelines.serving import endpoint as endpoint_config
 from ml_pipelines.serving.deploy.port import (
     DeployResult,
+    EndpointVariant,
     VersionLike,
     deploy_failed,
     parse_label,
@@ -80,3 +81,13 @@ class LocalDeployer:
         if not path.is_file():
             return None
         return parse_label(endpoint_config.read(path).variants[0].version)
+
+    def variants(self, endpoint: str) -> list[EndpointVariant]:
+        """The config file's variants, as the running server routes by them."""
+        path = self.config_file(endpoint)
+        if not path.is_file():
+            return []
+        return [
+            EndpointVariant(name=v.name, version=v.version, weight=v.weight)
+            for v in endpoint_config.read(path).variants
+        ]

@@ -3,7 +3,8 @@
 Two adapters: `local.LocalDeployer` (the local server's endpoint config, which the running server
 watches) and `sagemaker.SageMakerDeployer` (a SageMaker endpoint updated blue/green). Either way a deploy
 that fails leaves the previous version serving (`DeployFailed` says so), and `serving()` reports what
-actually serves, which is how `rollback` and the approval hook decide what to do.
+actually serves, which is how `rollback` and the approval hook decide what to do; `variants()` shows how
+the traffic is split (the studio's Endpoint page).
 """
 
 from __future__ import annotations
@@ -47,6 +48,26 @@ class DeployResult:
         return {"endpoint": self.endpoint, "version": self.version, "action": self.action, **self.detail}
 
 
+@dataclass(frozen=True)
+class EndpointVariant:
+    """One production variant of an endpoint as it runs now."""
+
+    name: str
+    version: str | None  # "<group>/<n>" of the model it serves; None when the model is no registered version
+    weight: float  # its current weight; its share of the traffic is weight / the sum of the weights
+    instances: int | None = None  # current instance count (None locally: the one `lakeml serve` process)
+    status: str | None = None  # SageMaker's: InService, or the variant's Creating/Updating/…; None locally
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "weight": self.weight,
+            "instances": self.instances,
+            "status": self.status,
+        }
+
+
 class Deployer(Protocol):
     """Puts registered model versions behind endpoints."""
 
@@ -70,6 +91,11 @@ class Deployer(Protocol):
         """The config behind the version `serving` reports (SageMaker: its EndpointConfigName, the
         pending one during an update; locally: the config file), as `deploy` reported it, or None when
         nothing is deployed there. `lakeml lineage` names it."""
+        ...
+
+    def variants(self, endpoint: str) -> list[EndpointVariant]:
+        """The endpoint's production variants as they run now (SageMaker: the live fleet, not a pending
+        blue/green one), in the config's order; [] when nothing is deployed there."""
         ...
 
 

@@ -19,6 +19,7 @@ from lakeml.core.aws import error_code
 from lakeml.core.errors import ConfigError
 from ml_pipelines.serving.deploy.port import (
     DeployResult,
+    EndpointVariant,
     VersionLike,
     deploy_failed,
     parse_label,
@@ -117,10 +118,44 @@ class SageMakerDeployer:
         pending = (described.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")
         config_name = pending or described["EndpointConfigName"]
         config = self.sm.describe_endpoint_config(EndpointConfigName=config_name)
-        model = self.sm.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+        label = self._version_of(config["ProductionVariants"][0]["ModelName"])
+        return parse_label(label) if label else None
+
+    def variants(self, endpoint: str) -> list[EndpointVariant]:
+        """DescribeEndpoint's live ProductionVariants (current weight, instances, status), each with the
+        version of the model its endpoint config gives it (model -> model package ARN)."""
+        described = self._describe(endpoint)
+        if described is None:
+            return []
+        config = self.sm.describe_endpoint_config(EndpointConfigName=described["EndpointConfigName"])
+        live = {v["VariantName"]: v for v in described.get("ProductionVariants") or []}
+        found = []
+        for configured in config["ProductionVariants"]:
+            name = configured["VariantName"]
+            running = live.get(name, {})
+            pending = [s["Status"] for s in running.get("VariantStatus") or []]
+            weight = running.get("CurrentWeight", configured.get("InitialVariantWeight", 1.0))
+            found.append(
+                EndpointVariant(
+                    name=name,
+                    version=self._version_of(configured["ModelName"]),
+                    weight=float(weight),
+                    instances=running.get("CurrentInstanceCount"),
+                    status=pending[0] if pending else described.get("EndpointStatus"),
+                )
+            )
+        return found
+
+    def _version_of(self, model_name: str) -> str | None:
+        """The version ("<group>/<n>") of the model package a SageMaker Model was made from, as `deploy`
+        makes them; None for a model made otherwise."""
+        model = self.sm.describe_model(ModelName=model_name)
         container = (model.get("Containers") or [model.get("PrimaryContainer") or {}])[0]
         package = container.get("ModelPackageName")
-        return parse_label(package) if package else None
+        if not package:
+            return None
+        group, number = parse_label(package)
+        return f"{group}/{number}"
 
     def endpoint_config(self, endpoint: str) -> str | None:
         """The config whose version `serving` reports: during a blue/green update, the pending one."""
