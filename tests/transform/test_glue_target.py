@@ -26,7 +26,7 @@ from tests.conftest import REPO
 from tests.transform.bronze import ChurnHistory, write_run
 from tests.transform.conftest import Home, Result, make_home
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_build"), pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dbt_glue"), pytest.mark.timeout(1800)]
 
 HISTORY = ChurnHistory(start=pd.Timestamp("2025-01-01").date(), days=200, customers=24, seed=7)
 CUT = HISTORY.end - timedelta(days=1)
