@@ -6,6 +6,7 @@ import typer
 
 from lakeml.cli import config as config_cli
 from lakeml.cli import flow as flow_cli
+from lakeml.cli import glue as glue_cli
 from lakeml.cli import ingest as ingest_cli
 from lakeml.cli import lineage as lineage_cli
 from lakeml.cli import metrics as metrics_cli
@@ -67,6 +68,7 @@ app.command("studio", help="The local studio: pipeline graphs, registry approval
     studio_cli.studio
 )
 app.add_typer(flow_cli.app, name="flow", help="The daily flow: its Step Functions definition (ASL).")
+app.add_typer(glue_cli.app, name="glue", help="The local Glue twin (dbt-glue locally): start, status, stop.")
 app.command(
     "run", help="Run every stage end to end: source -> ingest -> transform -> quality -> train -> score."
 )(run_cli.run)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from lakeml.flow.port import Orchestrator
     from lakeml.notify.port import Notifier
     from lakeml.transform.targets.port import TransformTarget
+    from lakeml.twins.glue.twin import GlueTwin
     from lakeml.twins.snowflake.twin import SnowflakeTwin
     from ml_pipelines.feature_store import FeatureStore
     from ml_pipelines.registry import ModelRegistry
@@ -137,4 +138,11 @@ class AwsAdapters:
         raise UsageError(
             "LAKEML_ENV is 'aws', and the local Snowflake twin exists only with LAKEML_ENV=local (on aws the "
             "source is Snowflake itself). Unset LAKEML_ENV (or set it to 'local') to use it."
+        )
+
+    @property
+    def glue_twin(self) -> GlueTwin:
+        raise UsageError(
+            "LAKEML_ENV is 'aws', and the local Glue twin exists only with LAKEML_ENV=local (on aws dbt-glue "
+            "talks to AWS Glue). Unset LAKEML_ENV (or set it to 'local') to use it."
         )

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from lakeml.flow.port import Orchestrator
     from lakeml.notify.port import Notifier
     from lakeml.transform.targets.port import TransformTarget
+    from lakeml.twins.glue.twin import GlueTwin
     from lakeml.twins.snowflake.twin import SnowflakeTwin
     from ml_pipelines.feature_store import FeatureStore
     from ml_pipelines.registry import ModelRegistry
@@ -62,4 +63,9 @@ class Adapters(Protocol):
     @property
     def twin(self) -> SnowflakeTwin:
         """The local Snowflake twin (start/stop/seed); on AWS there is none and this raises UsageError."""
+        ...
+
+    @property
+    def glue_twin(self) -> GlueTwin:
+        """The local Glue twin (dbt-glue's sessions and catalog); on AWS there is none: UsageError."""
         ...

@@ -18,6 +18,7 @@ from lakeml.core.settings import Settings, load_settings
 from lakeml.twins.glue import lifecycle
 from lakeml.twins.glue.api import OPERATIONS
 from lakeml.twins.glue.lifecycle import GlueServer
+from tests.conftest import CliResult, run_cli
 
 pytestmark = [pytest.mark.xdist_group("glue-twin"), pytest.mark.timeout(600)]
 
@@ -227,10 +228,38 @@ def test_every_glue_call_of_the_installed_dbt_glue_is_answered() -> None:
     assert glue_calls <= {snake(op) for op in OPERATIONS}, glue_calls - {snake(op) for op in OPERATIONS}
 
 
+def _cli(settings: Settings, *args: str, **env: str) -> CliResult:
+    """`lakeml` in-process, in the twin's home."""
+    home = {"LAKEML_HOME": str(settings.home), "LAKEML_CONFIG": str(settings.home.parent / "lakeml.toml")}
+    return run_cli(args, {**home, **env})
+
+
+def test_lakeml_glue_start_reuses_the_homes_twin_and_prints_dbts_environment(
+    twin: tuple[Settings, GlueServer],
+) -> None:
+    settings, server = twin
+    status = _cli(settings, "--json", "glue", "status")
+    assert status.code == 0 and status.json["running"] and status.json["server"]["pid"] == server.pid, status
+    started = _cli(settings, "--json", "glue", "start")
+    assert started.code == 0, started
+    assert started.json["server"]["pid"] == server.pid  # reused, not a second Spark
+    assert started.json["environment"]["AWS_ENDPOINT_URL_GLUE"] == server.url
+    assert started.json["vars"] == {"lake_root": f"s3://{BUCKET}"}
+    human = _cli(settings, "glue", "start")
+    assert f"export AWS_ENDPOINT_URL_GLUE={server.url}" in human.stdout and "--target glue" in human.stdout
+
+    on_aws = _cli(settings, "--json", "glue", "status", LAKEML_ENV="aws")
+    assert on_aws.code == 2 and "LAKEML_ENV=local" in on_aws.stderr, on_aws
+
+
 def test_the_twin_is_reused_per_home_and_stops(twin: tuple[Settings, GlueServer]) -> None:
     settings, server = twin
     assert lifecycle.ensure_running(settings) == server  # no second Spark for the same home
     assert lifecycle.running(settings) == server
-    assert lifecycle.stop(settings) == server
+    stopped = _cli(settings, "--json", "glue", "stop")  # `lakeml glue stop` stops it
+    assert stopped.code == 0 and stopped.json["stopped"] and stopped.json["server"]["pid"] == server.pid
     assert lifecycle.running(settings) is None
     assert lifecycle.stop(settings) is None
+    again = _cli(settings, "--json", "glue", "stop")
+    assert again.code == 0 and again.json == {"stopped": False, "server": None}
+    assert _cli(settings, "--json", "glue", "status").json["running"] is False
