@@ -140,7 +140,15 @@ def lakeml(home: Path):
 # The few long groups, longest first: with `--no-loadscope-reorder` xdist hands work out in collection
 # order, so each worker starts on a long group and the hundreds of short tests fill the gaps (longest
 # processing time first). Otherwise the longest groups could be left to the end on one worker.
-LONG_GROUPS_FIRST = ("dbt_glue", "dbt_build", "e2e", "dbt_gate", "ingestion-visibility", "ml_local_run", "terraform")
+LONG_GROUPS_FIRST = (
+    "dbt_glue",
+    "dbt_build",
+    "e2e",
+    "dbt_gate",
+    "ingestion-visibility",
+    "ml_local_run",
+    "terraform",
+)
 
 
 def _long_group_rank(item: pytest.Item) -> int:
