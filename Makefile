@@ -10,7 +10,7 @@ JAVA_HOME := $(shell [ -x scripts/java_home.sh ] && scripts/java_home.sh 2>/dev/
 export JAVA_HOME
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test lint bench docs images clean
+.PHONY: help setup run test lint bench docs images clean refs
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ bench: setup ## Benchmarks (long): tables on stdout, JSON in bench/results/
 
 docs: setup ## Build the dbt docs site (dbt docs generate)
 	.venv/bin/lakeml docs --generate-only
+
+refs: setup ## Regenerate docs/settings.md and infra/modules/*/README.md from the code
+	$(PY) -m lakeml.cli.refs
 
 images: ## Build + push the ml and lambda images to ECR_REGISTRY, tagged with the commit (needs docker)
 	@scripts/images.sh
