@@ -45,11 +45,14 @@ run: setup ## Run the whole pipeline locally (seeds the local source on first ru
 test: setup ## Run the test suite
 	$(PY) -m pytest -n 2 --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
-lint: setup ## ruff + mypy on the packages
+lint: setup ## ruff, mypy, import-linter, statelint, actionlint + zizmor (offline) on .github/workflows
 	.venv/bin/ruff check lakeml ingestion ml_pipelines tests bench
 	.venv/bin/ruff format --check lakeml ingestion ml_pipelines tests bench
 	.venv/bin/mypy
 	.venv/bin/lint-imports
+	.venv/bin/statelint infra/modules/flow/daily_flow.asl.json
+	.venv/bin/actionlint .github/workflows/*.yml
+	.venv/bin/zizmor --offline --min-severity medium .github/workflows
 
 bench: setup ## Benchmarks (long): tables on stdout, JSON in bench/results/
 	$(PY) -m bench
