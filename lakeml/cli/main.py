@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from lakeml.cli import config as config_cli
+from lakeml.cli import deploy as deploy_cli
 from lakeml.cli import flow as flow_cli
 from lakeml.cli import glue as glue_cli
 from lakeml.cli import ingest as ingest_cli
@@ -68,6 +69,7 @@ app.command("studio", help="The local studio: pipeline graphs, registry approval
     studio_cli.studio
 )
 app.add_typer(flow_cli.app, name="flow", help="The daily flow: its Step Functions definition (ASL).")
+app.add_typer(deploy_cli.app, name="deploy", help="Deploy an env; roll its endpoint or its infra back.")
 app.add_typer(glue_cli.app, name="glue", help="The local Glue twin (dbt-glue locally): start, status, stop.")
 app.command(
     "run", help="Run every stage end to end: source -> ingest -> transform -> quality -> train -> score."

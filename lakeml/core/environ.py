@@ -41,6 +41,8 @@ PLATFORM_VARIABLES = frozenset(
         "USERNAME",
         "JAVA_HOME",
         "PATH",
+        # CI systems (GitHub Actions and others set CI=true): commands never prompt there
+        "CI",
     }
 )
 CHANNEL_PREFIX = "SM_CHANNEL_"  # SageMaker sets one per input channel
