@@ -272,3 +272,24 @@ def test_the_pipelines_second_apply_renders_both_definitions_with_the_envs_names
         assert json.loads((where / name).read_text())["Version"] == "2020-12-01"
     last = calls(tf)[-1][3]
     assert "-auto-approve" in last and 'pipeline_definition_files={training="training.json"' in last
+
+
+def test_at_a_terminal_it_asks_after_terraform_plan_and_a_no_applies_nothing(
+    checkout: Path, images: Path, tf, home: Path
+) -> None:
+    """A real terminal on stdin (a pty): init and plan run, the question comes before apply, 'n' stops."""
+    import pty
+    import sys
+
+    controller, terminal = pty.openpty()
+    os.write(controller, b"n\n")
+    argv = [sys.executable, "-m", "lakeml.cli.main", "deploy", "env", "dev", "--images", str(images)]
+    env = {**os.environ, **tf, "LAKEML_HOME": str(home)}
+    done = subprocess.run(
+        argv, cwd=checkout, env=env, stdin=terminal, capture_output=True, text=True, timeout=120
+    )
+    os.close(terminal)
+    os.close(controller)
+    assert done.returncode == 1, done
+    assert "go ahead?" in done.stderr and "not confirmed: nothing that changes AWS was done" in done.stderr
+    assert [c[0] for c in calls(tf)] == ["init", "plan"]
