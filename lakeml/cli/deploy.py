@@ -227,7 +227,7 @@ def rollback_infra(
     images: Path | None = typer.Option(
         None,
         "--images",
-        help="That release's image digests; default: its git note (refs/notes/lakeml-images).",
+        help="That release's image digests; default: its git note (refs/notes/lakeml-images-<env>).",
     ),
     backend_config: list[str] = BACKEND_OPTION,
     yes: bool = YES_OPTION,
@@ -238,7 +238,7 @@ def rollback_infra(
     root = release.repo_root()
     current = release.env_dir(root, env)
     commit = release.tag_commit(root, tag)
-    pinned = release.read_images(images) if images else release.tag_images(root, tag, commit)
+    pinned = release.read_images(images) if images else release.tag_images(root, env, tag, commit)
     tf = "terraform" if dry_run else release.terraform()
     tree = Path(tempfile.gettempdir()) / f"lakeml-rollback-{env}-{tag.replace('/', '-')}-{commit[:12]}"
     where = tree / release.ENVS_DIR / env

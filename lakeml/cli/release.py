@@ -3,8 +3,9 @@
 A plan is a list of `Step`s printed before anything runs. Steps that change something outside this
 machine (`terraform apply`) are marked `changes`; the command asks (or needs `--yes`) right before the
 first of them, so init and `terraform plan` have shown what apply will do by then. Image digests of a
-release tag are a git note on the tag's commit (ref `refs/notes/lakeml-images`, the `make images`
-output), written by the deploy workflow; `--images FILE` gives them explicitly.
+release tag are a git note on the tag's commit, one notes ref per env since each env has its own
+registry (`refs/notes/lakeml-images-<env>`, holding that env's `make images` output), written by the
+deploy workflow; `--images FILE` gives them explicitly.
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ from lakeml.core.errors import ConfigError, LakemlError
 
 ENVS_DIR = Path("infra/envs")
 CONFIG_DIR = Path("config/envs")
-IMAGES_NOTES_REF = "lakeml-images"
+IMAGES_NOTES_PREFIX = "lakeml-images-"
+
+
+def notes_ref(env: str) -> str:
+    """The notes ref holding an env's image digests per released commit."""
+    return IMAGES_NOTES_PREFIX + env
+
+
 _DIGEST = re.compile(r"^[\w.-]+(:\d+)?/[\w./-]+@sha256:[0-9a-f]{64}$")
 _IMAGES_HELP = (
     "the `make images` output (lines `ml <repo>@sha256:…` and `lambda <repo>@sha256:…`) "
@@ -145,16 +153,17 @@ def tag_commit(root: Path, tag: str) -> str:
     return found.stdout.strip()
 
 
-def tag_images(root: Path, tag: str, commit: str) -> Images:
-    """The digests recorded for a release tag (the git note the deploy workflow adds)."""
-    note = git(root, "notes", f"--ref={IMAGES_NOTES_REF}", "show", commit)
+def tag_images(root: Path, env: str, tag: str, commit: str) -> Images:
+    """The digests recorded for a release tag in an env (the git note the deploy workflow adds)."""
+    ref = notes_ref(env)
+    note = git(root, "notes", f"--ref={ref}", "show", commit)
     if note.returncode != 0 or not note.stdout.strip():
         raise ConfigError(
-            f"no image digests recorded for {tag} (git note refs/notes/{IMAGES_NOTES_REF} on {commit[:12]}); "
-            f"fetch them (`git fetch origin refs/notes/{IMAGES_NOTES_REF}:refs/notes/{IMAGES_NOTES_REF}`) "
+            f"no {env} image digests recorded for {tag} (git note refs/notes/{ref} on {commit[:12]}); "
+            f"fetch them (`git fetch origin refs/notes/{ref}:refs/notes/{ref}`) "
             f"or pass --images FILE with {_IMAGES_HELP} of that release"
         )
-    return parse_images(note.stdout, f"the note of {tag}")
+    return parse_images(note.stdout, f"the {env} note of {tag}")
 
 
 def terraform_apply(tf: str, where: Path, images: Images, backend: list[str], label: str) -> list[Step]:

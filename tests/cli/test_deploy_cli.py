@@ -56,7 +56,7 @@ def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     _git(root, "add", ".")
     _git(root, "commit", "-qm", "release 1")
     _git(root, "tag", "v1.0")
-    _git(root, "notes", "--ref=lakeml-images", "add", "-m", f"ml {OLD_ML}\nlambda {LAMBDA}", "v1.0")
+    _git(root, "notes", "--ref=lakeml-images-dev", "add", "-m", f"ml {OLD_ML}\nlambda {LAMBDA}", "v1.0")
     (root / "infra/envs/dev/main.tf").write_text("# release 2\n")
     _git(root, "commit", "-qam", "release 2")
     _git(root, "tag", "v2.0-no-images")
@@ -169,8 +169,12 @@ def test_a_failed_apply_exits_1_naming_the_step(lakeml, checkout: Path, images: 
         (("deploy", "env", "dev", "--dry-run"), "image digests missing: pass --images FILE"),
         (("deploy", "rollback-infra", "dev", "--tag", "v7", "--dry-run"), "tag 'v7' does not exist here"),
         (
+            ("deploy", "rollback-infra", "prod", "--tag", "v1.0", "--dry-run"),
+            "no prod image digests recorded",
+        ),
+        (
             ("deploy", "rollback-infra", "dev", "--tag", "v2.0-no-images", "--dry-run"),
-            "no image digests recorded",
+            "no dev image digests recorded",
         ),
     ],
 )
