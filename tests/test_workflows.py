@@ -80,6 +80,8 @@ def test_permissions_are_empty_on_top_and_least_per_job(workflow: Path) -> None:
         assert ("id-token" in granted) == assumes_role, f"{name}: id-token only where a role is assumed"
         assert all(value in ("read", "write") for value in granted.values()), name
         allowed = {"contents": "read", "id-token": "write", "pull-requests": "write"}
+        if workflow == DEPLOY and name == "record-images":  # pushes the digest notes, reads artifacts
+            allowed = {"contents": "write", "actions": "read"}
         extra = {k: v for k, v in granted.items() if allowed.get(k) != v}
         assert not extra, f"{name}: more than needed: {extra}"
         if "pull-requests" in granted:
@@ -131,6 +133,14 @@ def test_deploy_promotes_dev_then_staging_then_prod_one_at_a_time_per_env() -> N
     assert set(images["outputs"]) == {"ml", "lambda"}
     assert any("make images" in str(s.get("run", "")) for s in images["steps"])
     assert any("upload-artifact" in str(s.get("uses", "")) for s in images["steps"])
+    notes = jobs["record-images"]
+    assert notes["needs"] == ["images", "dev", "staging", "prod"]
+    from lakeml.cli.release import IMAGES_NOTES_PREFIX  # what `lakeml deploy rollback-infra` reads
+
+    assert f"refs/notes/{IMAGES_NOTES_PREFIX}$env" in " ".join(str(s.get("run", "")) for s in notes["steps"])
+    assert [j for j, spec in jobs.items() if spec.get("permissions", {}).get("contents") == "write"] == [
+        "record-images"
+    ]
     smoke = " ".join(str(s.get("run", "")) for s in jobs["dev"]["steps"])
     assert "lakeml run" in smoke and "invoke-endpoint" in smoke
     dev_env = {k: v for s in jobs["dev"]["steps"] for k, v in (s.get("env") or {}).items()}
