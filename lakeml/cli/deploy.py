@@ -264,6 +264,8 @@ def rollback_infra(
         "worktree": str(tree),
         "copied": copied,
     }
+    if not dry_run and tree.exists():  # left by an interrupted run: start from a clean checkout
+        release.git(root, "worktree", "remove", "--force", str(tree))
     try:
         _execute(f"roll {env} back to {tag}", steps, document, yes, dry_run, as_json)
     finally:
