@@ -4,6 +4,7 @@ records are written through the wired ports, as the stages write them on AWS."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from datetime import datetime
@@ -13,7 +14,7 @@ from typing import Any
 import pyarrow.fs as pafs
 import pytest
 
-from tests.contract.aws_emulator import REGION, create_bucket, moto_server
+from tests.contract.aws_emulator import REGION, client, create_bucket, moto_server
 from tests.transform.bronze import ChurnHistory, write_run
 
 BUCKET = "lakeml-lineage-lake"
@@ -113,6 +114,11 @@ def test_lineage_on_aws_reads_the_registry_the_bucket_and_the_endpoint(
             "git_sha": "abc",
         },
     )
+    # moto keeps one SageMaker backend per process, whatever server serves it: an earlier test in this
+    # xdist worker may have left an endpoint of this name, and moto has no UpdateEndpoint. Start from none.
+    sagemaker = client("sagemaker", aws_env["LAKEML_AWS__ENDPOINT_URL"])
+    with contextlib.suppress(sagemaker.exceptions.ClientError):
+        sagemaker.delete_endpoint(EndpointName="lakeml-churn")
     deployed = ports.deployer.deploy(version, "lakeml-churn")
 
     result = lakeml("--json", "lineage", str(version.version), env=aws_env)
