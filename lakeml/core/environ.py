@@ -107,9 +107,10 @@ def child(extra: Mapping[str, str] | None = None, *, drop: tuple[str, ...] = ())
     return env
 
 
-def lakeml_variables() -> dict[str, str]:
-    """Every LAKEML_* variable set now (for the settings module's unknown-name check)."""
-    return {name: value for name, value in os.environ.items() if name.startswith("LAKEML_")}
+def prefixed(prefix: str) -> dict[str, str]:
+    """Every variable set now whose name starts with `prefix` (the settings module passes its own, for
+    its unknown-name check)."""
+    return {name: value for name, value in os.environ.items() if name.startswith(prefix)}
 
 
 def config_path_variable(name: str) -> str | None:

@@ -12,7 +12,7 @@ Nothing in this module decides between local and AWS: `lakeml.wiring` does, once
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -274,6 +274,22 @@ def _walk(model: type[BaseModel], prefix: tuple[str, ...]) -> Iterator[tuple[tup
             yield (*prefix, key), info
 
 
+def env_name(path: Sequence[object]) -> str:
+    """The environment variable of a setting, from its path (`("transform", "target")` ->
+    LAKEML_TRANSFORM__TARGET): the one place the prefix and the nesting delimiter are spelled."""
+    return ENV_PREFIX + "__".join(str(part).upper() for part in path)
+
+
+def environment_of(values: Mapping[str, str]) -> dict[str, str]:
+    """Settings by dotted key as the environment variables a process of ours reads (a container, a
+    Lambda); a key that is not a setting is refused, so a renamed setting cannot leave a stale name."""
+    keys = {".".join(path) for path, _ in _walk(Settings, ())}
+    unknown = sorted(set(values) - keys)
+    if unknown:
+        raise ValueError(f"not settings: {', '.join(unknown)} (see `lakeml config show`)")
+    return {env_name(key.split(".")): value for key, value in values.items()}
+
+
 def reference() -> list[dict[str, Any]]:
     """One row per setting: dotted key, environment variable, type, default, description."""
     rows = []
@@ -284,7 +300,7 @@ def reference() -> list[dict[str, Any]]:
         rows.append(
             {
                 "key": ".".join(path),
-                "env": ENV_PREFIX + "__".join(part.upper() for part in path),
+                "env": env_name(path),
                 "type": _type_name(info.annotation),
                 "default": str(default) if isinstance(default, Path) else default,
                 "description": info.description or "",
@@ -308,7 +324,7 @@ def environment_names() -> set[str]:
 def _unknown_variables() -> list[str]:
     known = environment_names()
     problems = []
-    for name in sorted(environ.lakeml_variables()):
+    for name in sorted(environ.prefixed(ENV_PREFIX)):
         if name in known or name.startswith(TEST_PREFIX):
             continue
         if name in RENAMED:
@@ -323,9 +339,9 @@ def _unknown_variables() -> list[str]:
 def _describe(error: Mapping[str, Any]) -> str:
     key = ".".join(str(part) for part in error["loc"])
     value = error.get("input")
-    env_name = ENV_PREFIX + "__".join(str(part).upper() for part in error["loc"])
+    variable = env_name(error["loc"])
     shown = "'**********'" if "password" in key or "secret" in key else repr(value)
-    where = f"set {env_name} or '{key}' in {config_file()}"
+    where = f"set {variable} or '{key}' in {config_file()}"
     if error["type"] == "extra_forbidden":
         return f"unknown setting '{key}'; remove it ({where.split(' or ')[1]}). See `lakeml config show`."
     if error["type"] == "literal_error":

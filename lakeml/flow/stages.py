@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from lakeml.core.errors import LakemlError
-from lakeml.core.settings import Settings
+from lakeml.core.settings import Settings, environment_of
 from lakeml.flow.aws_spec import AwsTask, EcsTask, LambdaMap, LambdaTask, PipelineRun, Placeholder
 from lakeml.flow.port import ProgressFn
 from ml_pipelines.pipeline.target import DEFAULT_MODEL_PACKAGE_GROUP
@@ -200,7 +200,7 @@ STAGES: tuple[Stage, ...] = (
         transform_stage,
         EcsTask(
             command=("lakeml", "--json", "transform"),
-            environment={"LAKEML_ENV": "aws", "LAKEML_TRANSFORM__TARGET": "glue"},
+            environment=environment_of({"env": "aws", "transform.target": "glue"}),
             failure_error="DbtBuildFailed",
         ),
     ),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lakeml.core.settings import load_settings
+from lakeml.core.settings import Settings, load_settings
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
 
@@ -154,3 +154,25 @@ def test_every_new_function_and_the_dbt_task_set_only_settings_lakeml_accepts(
 
     assert settings.env == "aws" and settings.transform.target == "glue"
     assert settings.aws.critical_topic_arn == samples["LAKEML_AWS__CRITICAL_TOPIC_ARN"]
+
+
+def test_the_flows_dbt_task_environment_is_spelled_by_the_settings_model() -> None:
+    """The state machine's ECS override names settings by key; a key the model lacks is refused, so a
+    renamed setting fails here instead of leaving the deployed task on a default."""
+    from lakeml.core.settings import environment_of
+
+    assert environment_of({"env": "aws", "transform.target": "glue"}) == {
+        "LAKEML_ENV": "aws",
+        "LAKEML_TRANSFORM__TARGET": "glue",
+    }
+    with pytest.raises(ValueError, match="transform.targt"):
+        environment_of({"transform.targt": "glue"})
+    loaded = load_settings_from(environment_of({"env": "aws", "transform.target": "glue"}))
+    assert (loaded.env, loaded.transform.target) == ("aws", "glue")
+
+
+def load_settings_from(variables: dict[str, str]) -> Settings:
+    from lakeml.core import environ
+
+    with environ.scoped(variables):
+        return load_settings()
