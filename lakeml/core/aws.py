@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -19,6 +20,9 @@ READ_TIMEOUT_S = 60
 
 _session: boto3.session.Session | None = None
 _lock = threading.Lock()
+# botocore `before-parameter-build` handlers every client of this module calls (`observe`): the
+# least-privilege check (tests/infra/emulator/iam) records each call lakeml makes through them.
+_observers: list[Callable[..., None]] = []
 
 
 class _RedactSecretResponses(logging.Filter):
@@ -50,7 +54,22 @@ def client(
     with _lock:
         if _session is None:
             _session = boto3.session.Session()
-        return _session.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
+        made = _session.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
+    made.meta.events.register("before-parameter-build", _notify_observers)
+    return made
+
+
+def observe(callback: Callable[..., None]) -> Callable[[], None]:
+    """Call `callback(params=, model=, context=, **_)` (botocore's `before-parameter-build` arguments:
+    the API parameters, the OperationModel, a context with `client_region`) before every AWS call made
+    through a client of this module, including clients made before; returns the function that stops it."""
+    _observers.append(callback)
+    return lambda: _observers.remove(callback)
+
+
+def _notify_observers(**kwargs: Any) -> None:
+    for callback in list(_observers):
+        callback(**kwargs)
 
 
 def reset() -> None:

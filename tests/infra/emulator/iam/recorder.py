@@ -1,0 +1,237 @@
+"""Record every AWS call a runtime makes while it runs "as" one role.
+
+Two sources, because lakeml reaches AWS two ways:
+- boto3 clients from `lakeml.core.aws.client` (every adapter but the lake's): `aws.observe` registers a
+  botocore `before-parameter-build` hook, which sees the API parameters as the code passed them;
+- the lake (`lakeml.core.lake.s3.S3Lake`) is pyarrow's C++ S3 client, which botocore never sees: the
+  runtime's endpoint is pointed at `S3Recorder`, a small reverse proxy in front of the emulator that
+  turns each S3 REST request it forwards into the same (operation, params) shape, and ignores the
+  requests botocore already reported (their User-Agent says botocore).
+
+`as_role(estate, role)` also assumes the role on the emulator (STS AssumeRole), so the runtime signs with
+that role's session credentials, as in AWS.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import boto3
+import pytest
+import urllib3
+from werkzeug.datastructures import Headers
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from lakeml.core import aws
+
+
+@dataclass(frozen=True)
+class Call:
+    """One AWS API call: `service` is botocore's signing name (the IAM prefix, mostly), `operation` the
+    API operation, `params` what the ARN and condition keys are built from."""
+
+    service: str
+    operation: str
+    params: dict[str, Any]
+    region: str
+    via: str = "botocore"  # or "s3-http" (pyarrow)
+
+    def __str__(self) -> str:
+        return f"{self.service}.{self.operation}"
+
+
+@dataclass
+class RoleRun:
+    """The calls recorded while one runtime ran as `role`."""
+
+    role: str
+    role_arn: str
+    runtime: str = ""
+    calls: list[Call] = field(default_factory=list)
+
+
+class _Sink:
+    """Where hooks append; `current` is the run being recorded (None outside `as_role`)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.current: RoleRun | None = None
+
+    def add(self, call: Call) -> None:
+        with self.lock:
+            if self.current is not None:
+                self.current.calls.append(call)
+
+
+SINK = _Sink()
+
+
+def _on_botocore_call(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+    service = model.service_model.signing_name or model.service_model.endpoint_prefix
+    SINK.add(Call(service, model.name, dict(params), str(context.get("client_region") or "")))
+
+
+# ----------------------------------------------------------------------------------- S3 over HTTP
+
+
+def s3_operation(method: str, path: str, query: dict[str, list[str]], headers: dict[str, str]) -> Call | None:
+    """The S3 API operation of one path-style REST request (what pyarrow sends), or None if it is not S3's."""
+    parts = unquote(path).lstrip("/").split("/", 1)
+    bucket, key = parts[0], (parts[1] if len(parts) > 1 else "")
+    if not bucket:
+        return None
+    q = set(query)
+    first = {name: values[0] for name, values in query.items() if values}
+    params: dict[str, Any] = {"Bucket": bucket}
+    if key:
+        params["Key"] = key
+    if not key:
+        if method == "HEAD":
+            op = "HeadBucket"
+        elif method == "GET" and "location" in q:
+            op = "GetBucketLocation"
+        elif method == "GET" and "uploads" in q:
+            op = "ListMultipartUploads"
+        elif method == "GET" and "versions" in q:
+            op = "ListObjectVersions"
+        elif method == "GET":
+            op = "ListObjectsV2" if first.get("list-type") == "2" else "ListObjects"
+            if "prefix" in first:
+                params["Prefix"] = first["prefix"]
+            if "delimiter" in first:
+                params["Delimiter"] = first["delimiter"]
+        elif method == "POST" and "delete" in q:
+            op = "DeleteObjects"  # the keys are in the body: reported per key by the proxy
+        elif method == "PUT":
+            op = "CreateBucket"
+        elif method == "DELETE":
+            op = "DeleteBucket"
+        else:
+            return None
+        return Call("s3", op, params, "", via="s3-http")
+    copy_source = headers.get("x-amz-copy-source")
+    if method in ("GET", "HEAD"):
+        op = "ListParts" if "uploadId" in q else ("GetObject" if method == "GET" else "HeadObject")
+        if "versionId" in first:
+            params["VersionId"] = first["versionId"]
+    elif method == "PUT" and "partNumber" in q:
+        op = "UploadPartCopy" if copy_source else "UploadPart"
+    elif method == "PUT":
+        op = "CopyObject" if copy_source else "PutObject"
+    elif method == "POST" and "uploads" in q:
+        op = "CreateMultipartUpload"
+    elif method == "POST" and "uploadId" in q:
+        op = "CompleteMultipartUpload"
+    elif method == "DELETE" and "uploadId" in q:
+        op = "AbortMultipartUpload"
+    elif method == "DELETE":
+        op = "DeleteObject"
+    else:
+        return None
+    if copy_source:
+        params["CopySource"] = unquote(copy_source.split("?", 1)[0]).lstrip("/")
+    return Call("s3", op, params, "", via="s3-http")
+
+
+def _deleted_keys(body: bytes) -> list[str]:
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(body)
+    return [el.text or "" for el in root.iter() if el.tag.rsplit("}", 1)[-1] == "Key"]
+
+
+class S3Recorder:
+    """A reverse proxy on 127.0.0.1 in front of the emulator: forwards every request unchanged and
+    records the S3 requests that did not come from botocore (pyarrow's)."""
+
+    def __init__(self, upstream: str, region: str) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.region = region
+        self.http = urllib3.PoolManager(maxsize=16, retries=False)
+        self.server = make_server("127.0.0.1", 0, self._app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, name="s3-recorder", daemon=True)
+
+    def __enter__(self) -> S3Recorder:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+        self.http.clear()
+
+    def _app(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        body = request.get_data()
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "transfer-encoding")}
+        headers["Content-Length"] = str(len(body))
+        if "botocore" not in request.headers.get("User-Agent", "").lower():
+            self._record(request, body)
+        split = urlsplit(request.url)
+        target = self.upstream + split.path + (f"?{split.query}" if split.query else "")
+        answer = self.http.request(
+            request.method, target, body=body, headers=headers, redirect=False, preload_content=True
+        )
+        passed = [
+            (k, v) for k, v in answer.headers.items() if k.lower() not in ("transfer-encoding", "connection")
+        ]
+        response = Response(answer.data, status=answer.status)
+        response.headers = Headers(passed)  # upstream's own Content-Length (a HEAD has no body)
+        return response(environ, start_response)
+
+    def _record(self, request: Request, body: bytes) -> None:
+        lowered = {k.lower(): v for k, v in request.headers.items()}
+        query = parse_qs(request.query_string.decode(), keep_blank_values=True)
+        call = s3_operation(request.method, request.path, query, lowered)
+        if call is None:
+            return
+        call = Call(call.service, call.operation, call.params, self.region, call.via)
+        if call.operation == "DeleteObjects":
+            call.params["Delete"] = {"Objects": [{"Key": key} for key in _deleted_keys(body)]}
+        SINK.add(call)
+
+
+# ------------------------------------------------------------------------------------------- roles
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[None]:
+    """Observe every client of `lakeml.core.aws` for the block (the test session's lifetime)."""
+    stop = aws.observe(_on_botocore_call)
+    try:
+        yield
+    finally:
+        stop()
+
+
+@contextlib.contextmanager
+def as_role(
+    role: str, role_arn: str, *, endpoint_url: str, region: str, runtime: str = ""
+) -> Iterator[RoleRun]:
+    """Record the calls made in the block as `role`: assume the role on the emulator (its session
+    credentials go into the environment, and lakeml's shared boto3 session is reset to pick them up)."""
+    run = RoleRun(role, role_arn, runtime)
+    sts = boto3.client("sts", region_name=region, endpoint_url=endpoint_url)
+    creds = sts.assume_role(RoleArn=role_arn, RoleSessionName=f"least-privilege-{role}")["Credentials"]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ACCESS_KEY_ID", creds["AccessKeyId"])
+        patch.setenv("AWS_SECRET_ACCESS_KEY", creds["SecretAccessKey"])
+        patch.setenv("AWS_SESSION_TOKEN", creds["SessionToken"])
+        aws.reset()
+        with SINK.lock:
+            if SINK.current is not None:
+                raise RuntimeError(f"already recording as {SINK.current.role}")
+            SINK.current = run
+        try:
+            yield run
+        finally:
+            with SINK.lock:
+                SINK.current = None
+            aws.reset()
