@@ -146,6 +146,7 @@ LONG_GROUPS_FIRST = (
     "e2e",
     "dbt_gate",
     "ingestion-visibility",
+    "crash-sweep-aws",
     "ml_local_run",
     "terraform",
 )

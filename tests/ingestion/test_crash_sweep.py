@@ -3,31 +3,12 @@ leaves bronze with every source row of the committed windows exactly once."""
 
 from __future__ import annotations
 
-import os
-import random
-import signal
-import subprocess
-import sys
-import time
-
 import pytest
 
-from ingestion.faults import WRITE_BOUNDARIES
 from ingestion.visibility import read_visibility
 from lakeml.core.lake.local import LocalLake
-from tests.conftest import REPO
 from tests.ingestion.conftest import at
-
-KILLED = -signal.SIGKILL
-
-
-def change_source(source, step: int) -> None:
-    """New orders and customers, an update, and an exact double insert: every kind of write happens."""
-    ids = source.add_orders(9, at(60 * step), spread_minutes=30)
-    source.add_customers(6, at(60 * step))
-    if step > 1:
-        source.touch_orders([step], at(60 * step))  # an older order changes status
-    source.duplicate_order(ids[-1])
+from tests.ingestion.crash_sweep import KILLED, KILLS, sweep
 
 
 @pytest.mark.slow
@@ -35,34 +16,15 @@ def test_sigkill_at_every_write_boundary_then_a_clean_run_loses_and_duplicates_n
     lakeml, source, sources
 ):
     sources(contract=True, chunk_rows=4, part_rows=5)
-    kills = [(boundary, 1) for boundary in WRITE_BOUNDARIES] + [("part", 3), ("manifest", 2)]
-    for step, (boundary, nth) in enumerate(kills, start=1):
-        change_source(source, step)
-        result = lakeml("--json", "ingest", env={"LAKEML_INGEST__FAULT_AT": f"{boundary}:{nth}"})
-        assert result.code == KILLED, (boundary, nth, result)
-
-    rng = random.Random(7)
-    for step in range(len(kills) + 1, len(kills) + 4):
-        change_source(source, step)
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "lakeml.cli.main", "--json", "ingest"],
-            cwd=REPO,
-            env=os.environ.copy(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        time.sleep(rng.uniform(0.5, 4.0))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=60)
-
-    final = lakeml("--json", "ingest")
-    assert final.code == 0, final
-    verify = lakeml("--json", "ingest", "verify")
-    assert verify.code == 0, verify
-    for table, row in verify.json.items():
+    result = sweep(lakeml, source, env={})
+    for boundary, nth, killed in result.killed:
+        assert killed.code == KILLED, (boundary, nth, killed)
+    assert result.final.code == 0, result.final
+    assert result.verify.code == 0, result.verify
+    for table, row in result.verify.json.items():
         assert (row["missing"], row["duplicates"]) == (0, 0), (table, row)
         assert row["source_rows"] > 0 and row["bronze_rows"] >= row["source_rows"], (table, row)
-    assert verify.json["ORDERS"]["quarantined_rows"] >= len(kills)  # the double inserts, set aside once each
+    assert result.verify.json["ORDERS"]["quarantined_rows"] >= len(KILLS)  # the double inserts, once each
 
 
 def visible(home) -> list[str]:
