@@ -100,6 +100,21 @@ def scoped(values: Mapping[str, str | None]) -> Iterator[None]:
                 os.environ[name] = old
 
 
+@contextmanager
+def replaced(values: Mapping[str, str]) -> Iterator[None]:
+    """Make the environment exactly `values` for a block, then exactly what it was before — including
+    removing what the block added. The local runner's warm workers run each job this way, so one job's
+    `SM_*` variables (or anything it exported) are never seen by the next."""
+    saved = dict(os.environ)
+    try:
+        os.environ.clear()
+        os.environ.update(values)
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def child(extra: Mapping[str, str] | None = None, *, drop: tuple[str, ...] = ()) -> dict[str, str]:
     """The environment for a child process: this one's, minus `drop`, plus `extra`."""
     env = {name: value for name, value in os.environ.items() if name not in drop}

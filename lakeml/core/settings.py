@@ -27,33 +27,13 @@ from pydantic_settings import (
 
 from lakeml.core import environ
 from lakeml.core.errors import ConfigError
+from lakeml.core.renamed import RENAMED
 
 CONFIG_ENV = "LAKEML_CONFIG"
 DEFAULT_CONFIG_FILE = "lakeml.toml"
 ENV_PREFIX = "LAKEML_"
 # Variables of the test harness, never read by lakeml itself.
 TEST_PREFIX = "LAKEML_TEST_"
-# Names earlier releases read from the environment directly, and what replaced them.
-RENAMED = {
-    "LAKEML_SAGEMAKER_ROLE_ARN": "LAKEML_AWS__SAGEMAKER_ROLE_ARN",
-    "LAKEML_IMAGE_URI": "LAKEML_AWS__IMAGE_URI",
-    "LAKEML_AWS_ACCOUNT_ID": "LAKEML_AWS__ACCOUNT_ID",
-    "LAKEML_DEPLOY_FUNCTION_ARN": "LAKEML_AWS__DEPLOY_FUNCTION_ARN",
-    "LAKEML_GLUE_ROLE_ARN": "LAKEML_AWS__GLUE_ROLE_ARN",
-    "LAKEML_DBT_TARGET": "LAKEML_TRANSFORM__TARGET",
-    "LAKEML_DBT_THREADS": "LAKEML_TRANSFORM__THREADS",
-    "LAKEML_SPARK_CORES": "LAKEML_TRANSFORM__SPARK_CORES",
-    "LAKEML_SPARK_DRIVER_MEMORY": "LAKEML_TRANSFORM__SPARK_DRIVER_MEMORY",
-    "LAKEML_SPARK_SHUFFLE_PARTITIONS": "LAKEML_TRANSFORM__SPARK_SHUFFLE_PARTITIONS",
-    "LAKEML_SPARK_JIT_OPTIONS": "LAKEML_TRANSFORM__SPARK_JIT_OPTIONS",
-    "LAKEML_GLUE_WORKERS": "LAKEML_TRANSFORM__GLUE_WORKERS",
-    "LAKEML_GLUE_WORKER_TYPE": "LAKEML_TRANSFORM__GLUE_WORKER_TYPE",
-    "LAKEML_INGEST_SOURCES": "LAKEML_INGEST__SOURCES",
-    "LAKEML_FAULT_AT": "LAKEML_INGEST__FAULT_AT",
-    "LAKEML_OPT_ML": "LAKEML_CONTAINER__OPT_ML",
-    "LAKEML_GIT_SHA": "LAKEML_CONTAINER__GIT_SHA",
-    "LAKEML_MODEL_VERSION": "LAKEML_CONTAINER__MODEL_VERSION",
-}
 
 _ROLE_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$"
 _ACCOUNT = r"^\d{12}$"
@@ -185,6 +165,16 @@ class QualitySettings(BaseModel):
     model_config = {"extra": "forbid"}
 
 
+class RunnerSettings(BaseModel):
+    """How the local pipeline runner starts the jobs of an execution (training, tuning trials, processing)."""
+
+    job_processes: Literal["warm", "fresh"] = Field(
+        "warm", description="warm: reused worker processes that import once; fresh: a new process per job"
+    )
+    workers: int | None = Field(None, ge=1, le=64, description="warm worker pool size; unset: the cores")
+    model_config = {"extra": "forbid"}
+
+
 class ContainerSettings(BaseModel):
     """What the one image knows about itself: set in the Dockerfile, or by the local runner per job."""
 
@@ -207,6 +197,7 @@ class Settings(BaseSettings):
     transform: TransformSettings = Field(default_factory=TransformSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
     container: ContainerSettings = Field(default_factory=ContainerSettings)
+    runner: RunnerSettings = Field(default_factory=RunnerSettings)
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,

@@ -31,13 +31,21 @@ class RunnerConfig:
     lake_buckets: set[str] = field(default_factory=set)  # buckets that map to the lake folder
     lambda_handlers: dict[str, str] = field(default_factory=lambda: dict(LAMBDA_HANDLERS))
     python: str = sys.executable
+    job_processes: str = "warm"  # warm: jobs run in reused worker processes (`workers`); fresh: one each
+    workers: int | None = None  # size of the warm pool; None: this machine's cores
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RunnerConfig:
         buckets = {"lakeml-lake"}
         if settings.aws.lake_bucket:
             buckets.add(settings.aws.lake_bucket)
-        return cls(home=settings.home, lake_dir=settings.lake_dir, lake_buckets=buckets)
+        return cls(
+            home=settings.home,
+            lake_dir=settings.lake_dir,
+            lake_buckets=buckets,
+            job_processes=settings.runner.job_processes,
+            workers=settings.runner.workers,
+        )
 
     @property
     def pipelines_dir(self) -> Path:

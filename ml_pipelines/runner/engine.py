@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ml_pipelines.runner import cache, executors
+from ml_pipelines.runner import cache, executors, workers
 from ml_pipelines.runner.cache import StepCache
 from ml_pipelines.runner.config import RunnerConfig
 from ml_pipelines.runner.definition import Definition, Step, order, upstream
@@ -27,6 +27,7 @@ from ml_pipelines.runner.errors import DefinitionError, StepFailed
 from ml_pipelines.runner.executor import Executor, FailStepReached, RunContext, StepCall, StepOutput
 from ml_pipelines.runner.expressions import Resolver
 from ml_pipelines.runner.jobs import JobError
+from ml_pipelines.runner.launch import Launcher
 from ml_pipelines.runner.record import ExecutionRecord, StepRecord, now
 from ml_pipelines.runner.records import ExecutionStore
 
@@ -100,37 +101,38 @@ class LocalRunner:
         )
         self.store.save(record)
         skipped: set[str] = set()
-        for name in order(self.definition):
-            step = self.definition.steps[name]
-            if name in skipped or (step.branch_of and step.branch_of in skipped):
-                skipped.add(name)
-                continue
-            entry = StepRecord(name=name, type=step.type)
-            record.steps.append(entry)
-            self.store.save(record)
-            if on_event:
-                on_event("started", entry)
-            begun = time.monotonic()
-            try:
-                self._run_step(step, resolver, execution_id, entry, skipped)
-                entry.status = "Succeeded"
-            except FailStepReached as exc:
-                record.fail(entry, exc.message, by_fail_step=True)
-            except (StepFailed, DefinitionError) as exc:
-                record.fail(entry, str(exc), by_fail_step=False)
-            finally:
-                if name in properties:
-                    entry.properties = properties[name]
-                entry.ended_at = now()
-                entry.seconds = round(time.monotonic() - begun, 3)
-                execution["CurrentDateTime"] = datetime.now(UTC).isoformat()
+        with workers.launcher(self.config) as launcher:  # warm job workers live for this execution
+            for name in order(self.definition):
+                step = self.definition.steps[name]
+                if name in skipped or (step.branch_of and step.branch_of in skipped):
+                    skipped.add(name)
+                    continue
+                entry = StepRecord(name=name, type=step.type)
+                record.steps.append(entry)
                 self.store.save(record)
                 if on_event:
-                    on_event("finished", entry)
-            if record.status == "Failed":
-                break
-            if entry.registered is not None:
-                record.registered = entry.registered
+                    on_event("started", entry)
+                begun = time.monotonic()
+                try:
+                    self._run_step(step, resolver, execution_id, entry, skipped, launcher)
+                    entry.status = "Succeeded"
+                except FailStepReached as exc:
+                    record.fail(entry, exc.message, by_fail_step=True)
+                except (StepFailed, DefinitionError) as exc:
+                    record.fail(entry, str(exc), by_fail_step=False)
+                finally:
+                    if name in properties:
+                        entry.properties = properties[name]
+                    entry.ended_at = now()
+                    entry.seconds = round(time.monotonic() - begun, 3)
+                    execution["CurrentDateTime"] = datetime.now(UTC).isoformat()
+                    self.store.save(record)
+                    if on_event:
+                        on_event("finished", entry)
+                if record.status == "Failed":
+                    break
+                if entry.registered is not None:
+                    record.registered = entry.registered
         if record.status == "Executing":
             record.status = "Succeeded"
         record.ended_at = now()
@@ -148,7 +150,13 @@ class LocalRunner:
         return locate
 
     def _run_step(
-        self, step: Step, resolver: Resolver, execution_id: str, entry: StepRecord, skipped: set[str]
+        self,
+        step: Step,
+        resolver: Resolver,
+        execution_id: str,
+        entry: StepRecord,
+        skipped: set[str],
+        launcher: Launcher,
     ) -> None:
         executor = self.executor(step)
         where = f"step '{step.name}'"
@@ -178,6 +186,7 @@ class LocalRunner:
             function_arn=function_arn,
             job_name=f"{step.name}-{execution_id}"[:63],
             job_dir=job_dir,
+            launcher=launcher,
         )
         output = self._with_retries(step, entry, lambda: executor.run(call))
         self._record(step, entry, output, resolver)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from lakeml.core.settings import Settings
     from ml_pipelines.registry import ModelRegistry
     from ml_pipelines.runner.config import RunnerConfig
+    from ml_pipelines.runner.launch import Launcher
 
 
 class FailStepReached(Exception):
@@ -47,6 +48,7 @@ class StepCall:
     function_arn: Any = None  # resolved FunctionArn (Lambda steps)
     job_name: str = ""
     job_dir: Path = Path()
+    launcher: Launcher | None = None  # how job steps start their commands (the execution's worker pool)
 
     @property
     def where(self) -> str:

@@ -1,4 +1,5 @@
-"""Processing, Training and Tuning steps: jobs run as local processes (`jobs`, `tuning`)."""
+"""Processing, Training and Tuning steps: jobs run on this machine (`jobs`, `tuning`) through the
+execution's launcher (warm worker processes, or a fresh process per job)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,9 @@ class ProcessingExecutor:
             )
 
     def run(self, call: StepCall) -> StepOutput:
-        result, properties = run_processing(self.config, call.job_name, call.job_dir, call.arguments)
+        result, properties = run_processing(
+            self.config, call.job_name, call.job_dir, call.arguments, launcher=call.launcher
+        )
         return StepOutput(properties, log=str(result.log), script_seconds=round(result.seconds, 3))
 
 
@@ -39,7 +42,9 @@ class TrainingExecutor:
         """Training fields are checked when the definition is loaded."""
 
     def run(self, call: StepCall) -> StepOutput:
-        result, properties = run_training(self.config, call.job_name, call.job_dir, call.arguments)
+        result, properties = run_training(
+            self.config, call.job_name, call.job_dir, call.arguments, launcher=call.launcher
+        )
         return StepOutput(
             properties,
             log=str(result.log),
@@ -58,7 +63,9 @@ class TuningExecutor:
         tuning.check(step.arguments, where)
 
     def run(self, call: StepCall) -> StepOutput:
-        properties, jobs = tuning.run_tuning(self.config, call.job_name, call.job_dir, call.arguments)
+        properties, jobs = tuning.run_tuning(
+            self.config, call.job_name, call.job_dir, call.arguments, launcher=call.launcher
+        )
         objective = properties["BestTrainingJob"]["FinalHyperParameterTuningJobObjectiveMetric"]
         return StepOutput(
             properties,

@@ -1,25 +1,20 @@
-"""Processing and training jobs as local processes, under SageMaker's container contract.
+"""Processing and training jobs on this machine, under SageMaker's container contract.
 
 `/opt/ml/...` is mapped to a per-job folder (every argument and environment value that starts with
 `/opt/ml` is rewritten, and `LAKEML_CONTAINER__OPT_ML` names the root), inputs are copied in from the mapped S3
 URIs before the job and outputs copied out after it, the training model dir is packed to
 `<S3OutputPath>/<job>/output/model.tar.gz`, and metrics are read from the job's output with the
-`MetricDefinitions` regexes, exactly as SageMaker reads its logs.
+`MetricDefinitions` regexes, exactly as SageMaker reads its logs. The command runs through the
+execution's `Launcher` (`launch`): a warm worker process (`workers`) or a fresh process per job.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import re
 import shutil
-import signal
-import subprocess
 import tarfile
-import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +22,7 @@ from typing import Any
 from lakeml.core import environ
 from ml_pipelines.runner.config import RunnerConfig
 from ml_pipelines.runner.errors import DefinitionError
+from ml_pipelines.runner.launch import Ended, FreshProcesses, Launch, Launcher, MetricCallback
 
 OPT_ML = "/opt/ml"
 OPT_ML_SETTING = "LAKEML_CONTAINER__OPT_ML"  # settings.container.opt_ml of the job's process
@@ -85,77 +81,17 @@ def _copy_out(source: Path, target: Path) -> None:
     shutil.copytree(source, target) if source.exists() else target.mkdir(parents=True)
 
 
-def run_process(
-    command: list[str],
-    env: dict[str, str],
-    log_path: Path,
-    *,
-    timeout_s: float | None,
-    metric_definitions: list[dict[str, str]],
-    on_metric: Callable[[str, float, int], bool] | None = None,
-) -> tuple[int, dict[str, list[float]], bool]:
-    """Run the job, stream its output to the log and parse metrics line by line.
-
-    `on_metric(name, value, count)` may return True to stop the job early (tuning's early stopping).
-    Returns (exit code, metric series, stopped_early)."""
-    patterns = [(m["Name"], re.compile(m["Regex"])) for m in metric_definitions]
-    metrics: dict[str, list[float]] = {name: [] for name, _ in patterns}
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    stopped = threading.Event()
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            command,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            bufsize=1,
-            start_new_session=True,
-        )
-        timer = None
-        if timeout_s:
-
-            def _timeout() -> None:
-                stopped.set()
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-
-            timer = threading.Timer(timeout_s, _timeout)
-            timer.start()
-        try:
-            assert process.stdout is not None
-            for line in process.stdout:
-                log.write(line)
-                for name, pattern in patterns:
-                    match = pattern.search(line)
-                    if match:
-                        try:
-                            value = float(match.group(1))
-                        except (IndexError, ValueError):
-                            continue
-                        metrics[name].append(value)
-                        if on_metric and on_metric(name, value, len(metrics[name])) and not stopped.is_set():
-                            stopped.set()
-                            with contextlib.suppress(ProcessLookupError):
-                                os.killpg(process.pid, signal.SIGTERM)
-            code = process.wait()
-        finally:
-            if timer:
-                timer.cancel()
-            if process.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-    return code, metrics, stopped.is_set()
-
-
-def _failure_reason(opt_ml: Path, log: Path, code: int) -> str:
+def _failure_reason(opt_ml: Path, log: Path, ended: Ended) -> str:
     failure = opt_ml / "output" / "failure"
     if failure.is_file() and failure.read_text().strip():
         return failure.read_text().strip()[:2000]
     tail = log.read_text().strip().splitlines()[-5:] if log.is_file() else []
-    return f"exit code {code}; last output: {' | '.join(tail)[:1500]} (full log: {log})"
+    how = (
+        f"the job's worker process died ({ended.worker_died}); a new worker runs the next job"
+        if ended.worker_died
+        else f"exit code {ended.code}"
+    )
+    return f"{how}; last output: {' | '.join(tail)[:1500]} (full log: {log})"
 
 
 def _classify(code: int) -> str:
@@ -175,7 +111,11 @@ def _base_env(opt_ml: Path, extra: dict[str, str]) -> dict[str, str]:
 
 
 def run_processing(
-    config: RunnerConfig, job_name: str, job_dir: Path, arguments: dict[str, Any]
+    config: RunnerConfig,
+    job_name: str,
+    job_dir: Path,
+    arguments: dict[str, Any],
+    launcher: Launcher | None = None,
 ) -> tuple[JobResult, dict[str, Any]]:
     """Run a processing job; return the result and the step's properties document."""
     opt_ml = job_dir / "opt" / "ml"
@@ -195,24 +135,28 @@ def run_processing(
     for item in outputs:
         Path(_rewrite(item["S3Output"]["LocalPath"], opt_ml)).mkdir(parents=True, exist_ok=True)
     log = job_dir / "logs" / "output.log"
-    started = time.monotonic()
     timeout = arguments.get("StoppingCondition", {}).get("MaxRuntimeInSeconds")
-    code, _, _ = run_process(
-        command,
-        _base_env(opt_ml, arguments.get("Environment", {})),
-        log,
-        timeout_s=float(timeout) if timeout else None,
-        metric_definitions=[],
+    ended = (launcher or FreshProcesses()).launch(
+        Launch(
+            command,
+            _base_env(opt_ml, arguments.get("Environment", {})),
+            log,
+            timeout_s=float(timeout) if timeout else None,
+        )
     )
-    if code != 0:
-        raise JobError(_failure_reason(opt_ml, log, code), _classify(code))
+    if ended.code != 0:
+        raise JobError(_failure_reason(opt_ml, log, ended), _classify(ended.code))
     for item in outputs:
         _copy_out(
             Path(_rewrite(item["S3Output"]["LocalPath"], opt_ml)),
             config.local_path(item["S3Output"]["S3Uri"]),
         )
     result = JobResult(
-        name=job_name, status="Completed", seconds=time.monotonic() - started, log=log, started=started
+        name=job_name,
+        status="Completed",
+        seconds=time.monotonic() - ended.started,
+        log=log,
+        started=ended.started,
     )
     properties = {
         "ProcessingJobName": job_name,
@@ -230,8 +174,9 @@ def run_training(
     job_name: str,
     job_dir: Path,
     arguments: dict[str, Any],
-    on_metric: Callable[[str, float, int], bool] | None = None,
+    on_metric: MetricCallback | None = None,
     cpus: int | None = None,
+    launcher: Launcher | None = None,
 ) -> tuple[JobResult, dict[str, Any]]:
     """Run a training job like SageMaker: channels, hyperparameters.json, SM_* env, model.tar.gz.
 
@@ -280,18 +225,20 @@ def run_training(
         entrypoint, [_rewrite(str(a), opt_ml) for a in algorithm.get("ContainerArguments", [])]
     )
     log = job_dir / "logs" / "output.log"
-    started = time.monotonic()
     timeout = arguments.get("StoppingCondition", {}).get("MaxRuntimeInSeconds")
-    code, metrics, stopped = run_process(
-        command,
-        _base_env(opt_ml, env),
-        log,
-        timeout_s=float(timeout) if timeout else None,
-        metric_definitions=algorithm.get("MetricDefinitions", []),
-        on_metric=on_metric,
+    ended = (launcher or FreshProcesses()).launch(
+        Launch(
+            command,
+            _base_env(opt_ml, env),
+            log,
+            timeout_s=float(timeout) if timeout else None,
+            metric_definitions=algorithm.get("MetricDefinitions", []),
+            on_metric=on_metric,
+        )
     )
-    if code != 0 and not stopped:
-        raise JobError(_failure_reason(opt_ml, log, code), _classify(code))
+    stopped = ended.stopped
+    if ended.code != 0 and not stopped:
+        raise JobError(_failure_reason(opt_ml, log, ended), _classify(ended.code))
     output_uri = f"{arguments['OutputDataConfig']['S3OutputPath'].rstrip('/')}/{job_name}/output"
     output_dir = config.local_path(output_uri)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -300,10 +247,10 @@ def run_training(
     result = JobResult(
         name=job_name,
         status="Stopped" if stopped else "Completed",
-        seconds=time.monotonic() - started,
-        metrics=metrics,
+        seconds=time.monotonic() - ended.started,
+        metrics=ended.metrics,
         log=log,
-        started=started,
+        started=ended.started,
     )
     properties = {
         "TrainingJobName": job_name,

@@ -1,5 +1,6 @@
-"""Hyperparameter tuning jobs locally: Optuna samples the declared ranges, training jobs run as local
-processes (up to MaxParallelTrainingJobs at once), the objective is read from each job's output with the
+"""Hyperparameter tuning jobs locally: Optuna samples the declared ranges, training jobs run on this
+machine (up to MaxParallelTrainingJobs at once, through the execution's launcher: warm worker processes
+unless LAKEML_RUNNER__JOB_PROCESSES=fresh), the objective is read from each job's output with the
 MetricDefinitions regexes, and Auto early stopping prunes jobs below the median at the same report.
 """
 
@@ -15,6 +16,7 @@ from typing import Any
 from ml_pipelines.runner.config import RunnerConfig
 from ml_pipelines.runner.errors import DefinitionError, UnsupportedFeature
 from ml_pipelines.runner.jobs import JobError, run_training
+from ml_pipelines.runner.launch import Launcher
 
 TUNING_CONFIG_FIELDS = {
     "Strategy",
@@ -95,7 +97,11 @@ def _suggest(trial: Any, ranges: dict[str, Any]) -> dict[str, str]:
 
 
 def run_tuning(
-    config: RunnerConfig, tuning_name: str, job_dir: Path, arguments: dict[str, Any]
+    config: RunnerConfig,
+    tuning_name: str,
+    job_dir: Path,
+    arguments: dict[str, Any],
+    launcher: Launcher | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Run the tuning job; return its properties document and the per-job records."""
     import optuna
@@ -149,7 +155,13 @@ def run_tuning(
         record: dict[str, Any] = {"TrainingJobName": job_name, "TunedHyperParameters": tuned}
         try:
             result, properties = run_training(
-                config, job_name, job_dir / job_name, job_arguments, on_metric=report, cpus=cpus
+                config,
+                job_name,
+                job_dir / job_name,
+                job_arguments,
+                on_metric=report,
+                cpus=cpus,
+                launcher=launcher,
             )
         except JobError as exc:
             record.update(TrainingJobStatus="Failed", FailureReason=str(exc))

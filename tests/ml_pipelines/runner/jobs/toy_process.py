@@ -37,6 +37,7 @@ def main() -> int:
         shutil.copy2(item, out / item.name)
     Path(args.report, "evaluation.json").write_text(json.dumps({"metrics": {"auc": {"value": args.score}}}))
     print(f"processed {len(list(out.iterdir()))} files")
+    print(f"pid={os.getpid()}")
     return 0
 
 

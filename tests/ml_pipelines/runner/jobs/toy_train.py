@@ -17,6 +17,7 @@ def main() -> int:
     train = Path(os.environ["SM_CHANNEL_TRAIN"])
     rows = sum(1 for f in train.iterdir() for _ in f.open())
     print(f"cpus={os.environ['SM_NUM_CPUS']} omp={os.environ['OMP_NUM_THREADS']}", flush=True)
+    print(f"pid={os.getpid()}", flush=True)
     best = 1.0 - (x - 0.3) ** 2
     for epoch in range(1, epochs + 1):
         print(f"[{epoch}] validation-objective={best - 0.5 / epoch:.6f}", flush=True)

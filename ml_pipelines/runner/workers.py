@@ -1,0 +1,215 @@
+"""Warm worker processes for the local runner's jobs: import once, run many jobs.
+
+A tuning step runs 10 training jobs of well under a second each; as fresh processes each one paid the
+interpreter start and the imports (pandas, pyarrow, xgboost, lakeml) — seconds per trial. A `WorkerPool`
+keeps up to `size` worker processes (`LAKEML_RUNNER__WORKERS`, default: the cores), started lazily on
+the first job that needs one and reused by every job of one pipeline execution: trials, and the
+processing and training steps around them. Inside, each job still gets SageMaker's container contract
+(`worker.run`: its own environment, working directory and `/opt/ml` folder; see `jobs`).
+
+What stays the same as a process per job: the log (the worker's stdout and stderr are a pipe the pool
+reads line by line into the job's log, parsing metrics), the exit code and `output/failure`, early
+stopping and `StoppingCondition` (the worker is killed — with everything the job started — and a new
+one replaces it), and a job that crashes its worker (SIGKILL, `os._exit`, a segfault) fails alone with
+the reason and the next job gets a new worker. Commands that are not `python -m <module>` run as fresh
+processes. `LAKEML_RUNNER__JOB_PROCESSES=fresh` brings back a process per job for everything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from multiprocessing.connection import wait
+from typing import TYPE_CHECKING, BinaryIO
+
+from ml_pipelines.runner import worker
+from ml_pipelines.runner.launch import Ended, FreshProcesses, Launch, Launcher, OutputParser
+
+if TYPE_CHECKING:
+    from multiprocessing.context import SpawnProcess
+
+    from ml_pipelines.runner.config import RunnerConfig
+
+CLOSE_TIMEOUT_S = 10.0
+
+
+def died(code: int) -> str:
+    """How a worker process ended, in words."""
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by {signal.Signals(-code).name}"
+    return f"exited with code {code}"
+
+
+class WorkerStartFailed(RuntimeError):
+    """A worker process ended before it was ready (its output says why)."""
+
+
+class Worker:
+    """One warm worker process, seen from the pool: its control pipe and its output pipe."""
+
+    def __init__(self, context: multiprocessing.context.SpawnContext) -> None:
+        control, child_control = context.Pipe()
+        reader, writer = context.Pipe(duplex=False)
+        self.process: SpawnProcess = context.Process(
+            target=worker.serve, args=(child_control, writer), name="lakeml-job-worker"
+        )
+        self.process.start()
+        child_control.close()
+        writer.close()
+        self.control = control
+        self.output: BinaryIO = open(os.dup(reader.fileno()), "rb")  # noqa: SIM115 (closed in close())
+        reader.close()
+        ready = wait([control, self.process.sentinel])
+        message = control.recv() if control in ready and control.poll() else None
+        if message != worker.READY:
+            output = self.output.read().decode("utf-8", "replace").strip()[-1500:]
+            self.close()
+            raise WorkerStartFailed(f"a job worker could not start ({died(self.exitcode())}): {output}")
+        self.alive = True
+        self.jobs = 0
+
+    @property
+    def pid(self) -> int:
+        return int(self.process.pid or 0)
+
+    def exitcode(self) -> int:
+        self.process.join()
+        return int(self.process.exitcode or 0)
+
+    def kill(self) -> None:
+        """Kill the worker and everything its job started (it leads its own session)."""
+        self.alive = False
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signal.SIGKILL)
+        self.process.kill()
+
+    def run(self, job: Launch, started: float) -> Ended:
+        module, *argv = job.command[2:]
+        job.log.parent.mkdir(parents=True, exist_ok=True)
+        self.jobs += 1
+        with open(job.log, "w") as log:
+            parser = OutputParser(log, job, stop=self.kill)
+
+            def timeout() -> None:
+                parser.stopped.set()
+                self.kill()
+
+            timer = threading.Timer(job.timeout_s, timeout) if job.timeout_s else None
+            if timer:
+                timer.start()
+            finished = False
+            try:
+                self.control.send(worker.JobSpec(module, argv, job.environment, job.cwd))
+                for raw in self.output:
+                    end = raw.find(worker.END)
+                    if end >= 0:
+                        if end:
+                            parser.line(raw[:end].decode("utf-8", "replace"))
+                        finished = True
+                        break
+                    parser.line(raw.decode("utf-8", "replace"))
+                code = int(self.control.recv()) if finished else None
+            except (EOFError, OSError):
+                code = None
+            finally:
+                if timer:
+                    timer.cancel()
+        if code is not None:
+            return Ended(code, parser.metrics, parser.stopped.is_set(), started)
+        self.kill()
+        code = self.exitcode()
+        stopped = parser.stopped.is_set()
+        return Ended(code, parser.metrics, stopped, started, worker_died=None if stopped else died(code))
+
+    def close(self) -> None:
+        """Ask the worker to leave; kill it if it does not."""
+        with contextlib.suppress(OSError, ValueError):
+            self.control.send(None)
+        self.process.join(CLOSE_TIMEOUT_S)
+        if self.process.is_alive():
+            self.kill()
+            self.process.join()
+        self.alive = False
+        self.control.close()
+        self.output.close()
+
+
+class WorkerPool:
+    """Up to `size` warm workers; jobs take an idle one, or start one while fewer than `size` exist."""
+
+    def __init__(self, size: int) -> None:
+        self.size = max(1, size)
+        self.context = multiprocessing.get_context("spawn")
+        self.fresh = FreshProcesses()
+        self.idle: list[Worker] = []
+        self.count = 0  # workers that exist (idle or busy)
+        self.started = 0  # workers started so far (a replaced worker counts again)
+        self.closed = False
+        self.condition = threading.Condition()
+
+    def launch(self, job: Launch) -> Ended:
+        if len(job.command) < 3 or job.command[1] != "-m":
+            return self.fresh.launch(job)  # only `python -m <module>` runs in a worker
+        started = time.monotonic()
+        current = self.acquire()
+        healthy = False
+        try:
+            ended = current.run(job, started)
+            healthy = current.alive and ended.worker_died is None
+            return ended
+        finally:
+            self.release(current, healthy)
+
+    def acquire(self) -> Worker:
+        with self.condition:
+            while not self.idle and self.count >= self.size:
+                self.condition.wait()
+            if self.idle:
+                return self.idle.pop()
+            self.count += 1
+            self.started += 1
+        try:
+            return Worker(self.context)
+        except BaseException:
+            with self.condition:
+                self.count -= 1
+                self.condition.notify()
+            raise
+
+    def release(self, current: Worker, healthy: bool) -> None:
+        with self.condition:
+            keep = healthy and not self.closed
+            if keep:
+                self.idle.append(current)
+            else:
+                self.count -= 1
+            self.condition.notify()
+        if not keep:
+            current.close()
+
+    def close(self) -> None:
+        with self.condition:
+            self.closed = True
+            idle, self.idle = self.idle, []
+            self.count -= len(idle)
+        for item in idle:
+            item.close()
+
+
+@contextlib.contextmanager
+def launcher(config: RunnerConfig) -> Iterator[Launcher]:
+    """The launcher for one pipeline execution: a warm pool (closed at the end) or fresh processes."""
+    if config.job_processes == "fresh":
+        yield FreshProcesses()
+        return
+    pool = WorkerPool(config.workers or os.cpu_count() or 1)
+    try:
+        yield pool
+    finally:
+        pool.close()
