@@ -24,7 +24,7 @@ from lakeml.core.errors import LakemlError
 from ml_pipelines.feature_store.lineage import latest_invocation_id
 from ml_pipelines.lifecycle import execute, publish
 from ml_pipelines.pipeline import TRAINING_PIPELINE, Target, evaluation_uri
-from ml_pipelines.pipeline.training import DBT_INVOCATION_PARAM
+from ml_pipelines.pipeline.training import DBT_INVOCATION_PARAM, INGEST_OUTPUT, output_uri
 from ml_pipelines.runner.port import ExecutionStatus, PipelineRunner, RegisteredModel, StepCallback
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ class TrainingOutcome(BaseModel):
     execution: ExecutionStatus
     auc: float | None = None  # the challenger's test AUC (None when Evaluate did not run)
     champion_auc: float | None = None  # the Approved champion's on the same test set (None: no champion)
+    features: dict[str, Any] | None = None  # IngestFeatures: records written/skipped (its ingest.json)
 
     @property
     def status(self) -> str:
@@ -72,6 +73,11 @@ class TrainingOutcome(BaseModel):
         scores += (
             f" vs champion {self.champion_auc:.3f}" if self.champion_auc is not None else " (no champion yet)"
         )
+        if self.features:
+            scores = (
+                f"features: {self.features.get('records_written', 0):,} records written, "
+                f"{self.features.get('records_skipped', 0):,} skipped; {scores}"
+            )
         if self.registered:
             r = self.registered
             return f"{scores}; registered {r.group} version {r.version} ({r.status})"
@@ -83,6 +89,7 @@ class TrainingOutcome(BaseModel):
             **self.execution.document(),
             "auc": self.auc,
             "champion_auc": self.champion_auc,
+            "features": self.features,
             "summary": self.summary,
         }
 
@@ -103,13 +110,19 @@ def train(
     if status.status != "Succeeded" and not status.failed_by_fail_step:
         where = f" — see `{status.logs_hint}`" if status.logs_hint else ""
         raise TrainingFailed(f"step {status.failed_step} failed: {status.failure_reason}{where}")
-    uri = evaluation_uri(Target.from_settings(settings), status.pipeline_execution_id)
-    evaluation = read_json(lake, uri)
+    target = Target.from_settings(settings)
+    evaluation = read_json(lake, evaluation_uri(target, status.pipeline_execution_id))
+    ingested = read_json(lake, output_uri(target, status.pipeline_execution_id, INGEST_OUTPUT))
     return TrainingOutcome(
         execution=status,
         auc=_value(evaluation, "metrics", "auc"),
         champion_auc=_value(evaluation, "champion", "auc"),
+        features={key: ingested[key] for key in FEATURE_COUNTS if key in ingested} or None,
     )
+
+
+# What the train stage shows of IngestFeatures' report (ingest.json).
+FEATURE_COUNTS = ("records_written", "records_skipped", "event_times_written", "backfill", "seconds")
 
 
 def with_dbt_invocation(lake: LakeStorage, params: Mapping[str, str] | None) -> dict[str, str]:

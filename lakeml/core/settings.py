@@ -82,6 +82,9 @@ class AwsSettings(BaseModel):
         None, pattern=_ROLE_ARN, description="SageMaker execution role (pipeline, jobs, endpoints, features)"
     )
     glue_role_arn: str | None = Field(None, pattern=_ROLE_ARN, description="role dbt-glue sessions run as")
+    feature_store_concurrency: int = Field(
+        8, ge=1, le=10, description="PutRecord calls in flight ingesting features (a client pools 10)"
+    )
     image_uri: str | None = Field(
         None,
         pattern=r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[\w./-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$",

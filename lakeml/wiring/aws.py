@@ -96,6 +96,8 @@ class AwsAdapters:
 
     @cached_property
     def registry(self) -> ModelRegistry:
+            lake=self.lake,
+            concurrency=self.settings.aws.feature_store_concurrency,
         from ml_pipelines.registry.sagemaker import SageMakerModelRegistry
 
         return SageMakerModelRegistry(self._client("sagemaker"), self._client("s3"), self.lake.bucket)

@@ -3,6 +3,7 @@ for training — SageMaker Feature Store semantics, with a local twin.
 
 - `port`: the `FeatureStore` Protocol, its value types (`FeatureGroup`, `FeatureDefinition`) and errors;
 - `rules`: which groups SageMaker accepts, definitions from dbt's gold column docs, shared errors;
+- `incremental`: `ingest()`, writing only the event times the store has not ingested (both adapters);
 - `records`: encoding rows to SageMaker's record shape and back, event-time formats;
 - `local`: the local adapter (online SQLite + offline Parquet in the lake);
 - `sagemaker`: the AWS adapter (SageMaker Feature Store).
@@ -13,6 +14,7 @@ ingests locally also ingests on AWS. `lakeml.wiring` builds the adapter; everyth
 their own modules.
 """
 
+from ml_pipelines.feature_store.incremental import ingest
 from ml_pipelines.feature_store.port import (
     FEATURE_TYPES,
     FeatureDefinition,
@@ -21,6 +23,7 @@ from ml_pipelines.feature_store.port import (
     FeatureStore,
     FeatureStoreError,
     FeatureType,
+    IngestResult,
     Record,
     SchemaLike,
     UnknownFeatureGroup,
@@ -36,6 +39,7 @@ __all__ = [
     "FeatureStore",
     "FeatureStoreError",
     "FeatureType",
+    "IngestResult",
     "Record",
     "SchemaLike",
     "UnknownFeatureGroup",
@@ -44,5 +48,6 @@ __all__ = [
     "definitions_from_gold",
     "definitions_from_spec",
     "encode_rows",
+    "ingest",
     "parse_event_time",
 ]

@@ -2,6 +2,8 @@
 
 - online: one record per id in SQLite — a record only replaces the stored one when its event time is the
   same or newer (SageMaker's online rule), so re-ingesting old snapshots never overwrites a newer one;
+- ingested event times: a `feature_ingested` row per event time whose records were all written (what
+  incremental ingestion skips, `ml_pipelines.feature_store.incremental`);
 - offline: Parquet under the lake (`<lake>/feature_store/<group>/data/`), one file per `put_records`
   call, with SageMaker's extra columns (`write_time`, `api_invocation_time`, `is_deleted`), so it keeps
   every record, like SageMaker's offline store.
@@ -36,6 +38,9 @@ CREATE TABLE IF NOT EXISTS feature_groups (
 CREATE TABLE IF NOT EXISTS feature_online (
     group_name TEXT NOT NULL, record_id TEXT NOT NULL, event_time REAL NOT NULL, record TEXT NOT NULL,
     PRIMARY KEY (group_name, record_id));
+CREATE TABLE IF NOT EXISTS feature_ingested (
+    group_name TEXT NOT NULL, event_time TEXT NOT NULL, records INTEGER NOT NULL, marked_at TEXT NOT NULL,
+    PRIMARY KEY (group_name, event_time));
 """
 ARROW_TYPES: Mapping[FeatureType, pa.DataType] = {
     "Integral": pa.int64(),
@@ -53,7 +58,7 @@ class LocalFeatureStore:
         with sqlite.reading(db_path) as db:
             db.executescript(SCHEMA)
 
-    def _group(self, name: str) -> FeatureGroup:
+    def describe_group(self, name: str) -> FeatureGroup:
         with sqlite.reading(self.db_path) as db:
             row = db.execute("SELECT definition FROM feature_groups WHERE name = ?", (name,)).fetchone()
             if row is None:
@@ -72,7 +77,7 @@ class LocalFeatureStore:
                 "ON CONFLICT(name) DO NOTHING",
                 (name, json.dumps(wanted.to_json()), datetime.now(UTC).isoformat()),
             )
-        existing = self._group(name)
+        existing = self.describe_group(name)
         if existing != wanted:
             raise mismatch(existing, wanted)
         return existing
@@ -80,7 +85,7 @@ class LocalFeatureStore:
     def put_records(self, name: str, table: pa.Table | pd.DataFrame, spec: SchemaLike | None = None) -> int:
         if spec is not None:
             self.ensure_group(name, *definitions_from_spec(spec))
-        group = self._group(name)
+        group = self.describe_group(name)
         records = list(encode_rows(group, table))  # validate everything before writing anything
         if not records:
             return 0
@@ -126,7 +131,7 @@ class LocalFeatureStore:
         self.lake.fs.move(final + ".tmp", final)
 
     def get_record(self, name: str, record_id: str | int) -> dict[str, Any] | None:
-        group = self._group(name)
+        group = self.describe_group(name)
         with sqlite.reading(self.db_path) as db:
             row = db.execute(
                 "SELECT record FROM feature_online WHERE group_name = ? AND record_id = ?",
@@ -135,5 +140,21 @@ class LocalFeatureStore:
         return decode_record(group, json.loads(row[0])) if row else None
 
     def offline_path(self, name: str) -> str:
-        self._group(name)
+        self.describe_group(name)
         return self.lake.uri_of("feature_store", name, "data")
+
+    def ingested_event_times(self, name: str) -> frozenset[str]:
+        self.describe_group(name)
+        with sqlite.reading(self.db_path) as db:
+            rows = db.execute("SELECT event_time FROM feature_ingested WHERE group_name = ?", (name,))
+            return frozenset(r[0] for r in rows)
+
+    def mark_ingested(self, name: str, counts: Mapping[str, int]) -> None:
+        now = datetime.now(UTC).isoformat()
+        with sqlite.transaction(self.db_path) as db:
+            db.executemany(
+                "INSERT INTO feature_ingested (group_name, event_time, records, marked_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(group_name, event_time) DO UPDATE SET records = excluded.records, "
+                "marked_at = excluded.marked_at",
+                ((name, event_time, records, now) for event_time, records in counts.items()),
+            )

@@ -107,6 +107,10 @@ class FeatureStore(Protocol):
         """Create the group if missing; if it exists it must have exactly these features."""
         ...
 
+    def describe_group(self, name: str) -> FeatureGroup:
+        """The group's definitions; UnknownFeatureGroup if it does not exist."""
+        ...
+
     def put_records(self, name: str, table: pa.Table | pd.DataFrame, spec: SchemaLike | None = None) -> int:
         """Write every row (nulls are left out of the record); return the number of records written.
         With `spec`, the group is first ensured from it (see `definitions_from_spec`)."""
@@ -119,3 +123,34 @@ class FeatureStore(Protocol):
     def offline_path(self, name: str) -> str:
         """URI of the folder holding the group's offline Parquet."""
         ...
+
+    def ingested_event_times(self, name: str) -> frozenset[str]:
+        """The event times (encoded as in the records) whose records were all written and then marked
+        with `mark_ingested`: what an incremental ingestion skips."""
+        ...
+
+    def mark_ingested(self, name: str, counts: Mapping[str, int]) -> None:
+        """Record that every record of these event times (event time -> records written) is in the
+        store. Called only after their records were written, so a crash in between leaves the event time
+        unmarked and the next run writes it again (a put is an upsert by record id and event time)."""
+        ...
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What one incremental ingestion did: records written and skipped, by event time."""
+
+    written: int
+    skipped: int
+    event_times_written: tuple[str, ...]
+    event_times_skipped: tuple[str, ...]
+    backfill: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "records_written": self.written,
+            "records_skipped": self.skipped,
+            "event_times_written": list(self.event_times_written),
+            "event_times_skipped": len(self.event_times_skipped),
+            "backfill": self.backfill,
+        }

@@ -4,16 +4,28 @@
 `sagemaker-featurestore-runtime`. SageMaker applies the same latest-by-event-time rule to its online store
 as the local adapter, and appends every record to the offline store. Records are encoded and validated by
 the shared `records`/`rules` modules before anything is sent.
+
+PutRecord takes one record per call, so records go out in batches over a bounded thread pool
+(`concurrency`, settings.aws.feature_store_concurrency); a throttled call is retried with exponential
+backoff and jitter (tenacity, on top of botocore's own standard retries), and progress is logged. Which
+event times are fully ingested is kept in marker objects in the lake (`markers`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from itertools import islice
 from typing import TYPE_CHECKING, Any, cast
 
+from tenacity import retry, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from lakeml.core.aws import error_code
 from lakeml.core.errors import LakemlError
+from ml_pipelines.feature_store.markers import IngestedMarkers
 from ml_pipelines.feature_store.port import (
     FeatureDefinition,
     FeatureGroup,
@@ -28,12 +40,26 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
+    from lakeml.core.lake import LakeStorage
+    from ml_pipelines.feature_store.port import Record
+
+log = logging.getLogger(__name__)
+BATCH = 1_000  # records handed to the pool at a time (bounds memory; progress is logged per batch)
+PROGRESS_EVERY_S = 5.0
+THROTTLED = frozenset({"ThrottlingException", "Throttling", "ServiceUnavailable", "InternalFailure"})
+PUT_ATTEMPTS = 6
+
+
+def throttled(exc: BaseException) -> bool:
+    return error_code(exc) in THROTTLED
+
 
 class SageMakerFeatureStore:
     """`sagemaker` and `runtime` are clients from `lakeml.core.aws.client` (`sagemaker`,
     `sagemaker-featurestore-runtime`); `offline_s3_uri` is where the offline store writes; `role_arn`
     (settings.aws.sagemaker_role_arn, passed by the wiring) is the role SageMaker uses to write it,
-    needed only to create a group."""
+    needed only to create a group. `lake` keeps the markers of ingested event times; `concurrency`
+    bounds the PutRecord calls in flight."""
 
     def __init__(
         self,
@@ -42,12 +68,16 @@ class SageMakerFeatureStore:
         offline_s3_uri: str,
         role_arn: str | None,
         *,
+        lake: LakeStorage | None = None,
+        concurrency: int = 8,
         wait_seconds: float = 300,
     ) -> None:
         self.sm = sagemaker
         self.runtime = runtime
         self.offline_s3_uri = offline_s3_uri.rstrip("/")
         self.role_arn = role_arn
+        self.markers = IngestedMarkers(lake) if lake is not None else None
+        self.concurrency = concurrency
         self.wait_seconds = wait_seconds
         self._groups: dict[str, FeatureGroup] = {}
 
@@ -57,7 +87,7 @@ class SageMakerFeatureStore:
         except self.sm.exceptions.ResourceNotFound:
             raise unknown_group(name, []) from None
 
-    def _group(self, name: str) -> FeatureGroup:
+    def describe_group(self, name: str) -> FeatureGroup:
         if name not in self._groups:
             self._groups[name] = FeatureGroup.from_api(self._describe(name))
         return self._groups[name]
@@ -116,14 +146,35 @@ class SageMakerFeatureStore:
     def put_records(self, name: str, table: pa.Table | pd.DataFrame, spec: SchemaLike | None = None) -> int:
         if spec is not None:
             self.ensure_group(name, *definitions_from_spec(spec))
-        group = self._group(name)
-        records = list(encode_rows(group, table))
-        for record in records:  # PutRecord has no batch form; the runtime takes one record per call
-            self.runtime.put_record(FeatureGroupName=name, Record=record)
+        group = self.describe_group(name)
+        records = list(encode_rows(group, table))  # validate everything before writing anything
+        self._put_all(name, records)
         return len(records)
 
+    def _put_all(self, name: str, records: list[Record]) -> None:
+        """PutRecord has no batch form: batches of records over `concurrency` threads (boto3 clients are
+        thread-safe), progress logged every few seconds."""
+        done, last = 0, time.monotonic()
+        stream = iter(records)
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="put-record") as pool:
+            while batch := list(islice(stream, BATCH)):
+                for _ in pool.map(lambda record: self._put_one(name, record), batch):
+                    done += 1
+                if time.monotonic() - last >= PROGRESS_EVERY_S or done == len(records):
+                    log.info("feature group %s: %d/%d records put", name, done, len(records))
+                    last = time.monotonic()
+
+    @retry(
+        retry=retry_if_exception(throttled),
+        wait=wait_random_exponential(multiplier=0.5, max=20),
+        stop=stop_after_attempt(PUT_ATTEMPTS),
+        reraise=True,
+    )
+    def _put_one(self, name: str, record: Record) -> None:
+        self.runtime.put_record(FeatureGroupName=name, Record=record)
+
     def get_record(self, name: str, record_id: str | int) -> dict[str, Any] | None:
-        group = self._group(name)
+        group = self.describe_group(name)
         try:
             response = self.runtime.get_record(
                 FeatureGroupName=name, RecordIdentifierValueAsString=str(record_id)
@@ -132,6 +183,21 @@ class SageMakerFeatureStore:
             return None
         record = response.get("Record")  # absent when the id has no record
         return decode_record(group, record) if record else None
+
+    def ingested_event_times(self, name: str) -> frozenset[str]:
+        self.describe_group(name)
+        return self._markers().event_times(name)
+
+    def mark_ingested(self, name: str, counts: Mapping[str, int]) -> None:
+        self._markers().mark(name, counts)
+
+    def _markers(self) -> IngestedMarkers:
+        if self.markers is None:
+            raise LakemlError(
+                "this SageMaker feature store was built without a lake to keep its ingested event times; "
+                "build it through lakeml.wiring (adapters(settings).feature_store)"
+            )
+        return self.markers
 
     def offline_path(self, name: str) -> str:
         config = self._describe(name).get("OfflineStoreConfig") or {}

@@ -23,7 +23,7 @@ from ml_pipelines.pipeline.target import (
     Target,
 )
 from ml_pipelines.sagemaker_session import pipeline_session, prepare_offline_env
-from ml_pipelines.steps.ingest_features import DEFAULT_FEATURE_GROUP
+from ml_pipelines.steps.ingest_features import DEFAULT_FEATURE_GROUP, NO_BACKFILL
 from ml_pipelines.steps.train import METRIC_DEFINITIONS
 
 OBJECTIVE = "validation:auc"
@@ -41,6 +41,7 @@ EVALUATION_PATHS = {
     "git_sha": "lineage.git_sha",
 }
 DBT_INVOCATION_PARAM = "DbtInvocationId"
+FEATURE_BACKFILL_PARAM = "FeatureBackfill"
 # Property path of ingest.json (IngestFeatures' report) the Register step copies into the version.
 INGEST_PATHS = {"dbt_invocation_id": "lineage.dbt_invocation_id"}
 
@@ -89,6 +90,8 @@ def build_training_pipeline(target: Target | None = None) -> Any:
     feature_group = ParameterString("FeatureGroupName", default_value=DEFAULT_FEATURE_GROUP)
     # `latest`: IngestFeatures reads runs/dbt/latest.json (ml_pipelines.feature_store.lineage)
     dbt_invocation = ParameterString(DBT_INVOCATION_PARAM, default_value=LATEST)
+    # `none`: IngestFeatures writes only new snapshots; `all` or a date YYYY-MM-DD rewrites (backfills)
+    feature_backfill = ParameterString(FEATURE_BACKFILL_PARAM, default_value=NO_BACKFILL)
     ingestion = PropertyFile(name="FeatureIngestion", output_name=INGEST_OUTPUT[1], path=INGEST_OUTPUT[2])
 
     ingest = processing_step(
@@ -108,6 +111,8 @@ def build_training_pipeline(target: Target | None = None) -> Any:
             feature_group,
             "--dbt-invocation-id",
             dbt_invocation,
+            "--backfill",
+            feature_backfill,
         ],
         property_files=[ingestion],
     )
@@ -293,6 +298,7 @@ def build_training_pipeline(target: Target | None = None) -> Any:
             feature_group,
             dbt_invocation,
         ],
+            feature_backfill,
         steps=[ingest, prepare, tune, evaluate, check],
         sagemaker_session=session,
     )

@@ -12,19 +12,41 @@ processing output; the Register step copies `lineage.dbt_invocation_id` into the
 from __future__ import annotations
 
 import argparse
+import time
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lakeml.core.errors import LakemlError
+from lakeml.core.errors import LakemlError, UsageError
 from ml_pipelines import features as feature_schema
+from ml_pipelines.feature_store.incremental import ingest
 from ml_pipelines.feature_store.lineage import LATEST, resolve_dbt_invocation
 from ml_pipelines.steps.container import Container, write_json
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from lakeml.core.lake import LakeStorage
-    from ml_pipelines.feature_store import FeatureStore
+    from ml_pipelines.feature_store import FeatureStore, IngestResult
 
 DEFAULT_FEATURE_GROUP = "lakeml-customer-features"
+NO_BACKFILL = "none"
+BACKFILL_ALL = "all"
+
+
+def backfill_from(value: str) -> date | None:
+    """`--backfill`: None (incremental), date.min (`all`) or the first snapshot date to rewrite."""
+    if value in ("", NO_BACKFILL):
+        return None
+    if value == BACKFILL_ALL:
+        return date.min
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(
+            f"--backfill {value!r}: use {NO_BACKFILL!r}, {BACKFILL_ALL!r} or a date YYYY-MM-DD "
+            "(rewrite the snapshots on/after it)"
+        ) from None
 
 
 def parse_args(argv: list[str] | None, container: Container) -> argparse.Namespace:
@@ -42,6 +64,12 @@ def parse_args(argv: list[str] | None, container: Container) -> argparse.Namespa
     parser.add_argument("--schema", default=str(feature_schema.GOLD_SCHEMA), help="dbt gold column docs")
     parser.add_argument("--since", default="", help="only snapshots on/after this date (YYYY-MM-DD)")
     parser.add_argument(
+        "--backfill",
+        default=NO_BACKFILL,
+        help="rewrite snapshots the store already has: 'all', or those on/after a date YYYY-MM-DD "
+        "(default 'none': write only new snapshots)",
+    )
+    parser.add_argument(
         "--dbt-invocation-id",
         default=LATEST,
         help="the dbt build gold comes from; 'latest' reads runs/dbt/latest.json in the lake",
@@ -54,6 +82,8 @@ def run(args: argparse.Namespace, *, store: FeatureStore, lake: LakeStorage | No
 
     from ml_pipelines.data import read_frame
 
+    started = time.monotonic()
+    rewrite_from = backfill_from(args.backfill)
     spec = feature_schema.feature_group_spec(Path(args.schema))
     frame = read_frame(Path(args.input), "customer_features")
     documented = [col.name for col in spec.columns]
@@ -74,23 +104,56 @@ def run(args: argparse.Namespace, *, store: FeatureStore, lake: LakeStorage | No
         raise LakemlError(
             f"customer_features has rows without {spec.id_column}; gold tests should stop those"
         )
-    written = store.put_records(args.feature_group, frame, spec)
+    result = _ingest(store, args.feature_group, frame, spec, dates, rewrite_from)
     report = {
         "feature_group": args.feature_group,
         "record_identifier": spec.id_column,
         "event_time": spec.event_time_column,
         "rows": len(frame),
-        "records_written": written,
+        **result.to_json(),
         "customers": int(frame[spec.id_column].nunique()),
         "snapshot_from": str(dates.min().date()) if len(frame) else None,
         "snapshot_to": str(dates.max().date()) if len(frame) else None,
+        "seconds": round(time.monotonic() - started, 3),
         "lineage": resolve_dbt_invocation(lake, args.dbt_invocation_id),
     }
     write_json(Path(args.output) / "ingest.json", report)
     print(
-        f"feature group {args.feature_group}: {written} records from {report['rows']} rows "
+        f"feature group {args.feature_group}: {result.written} records written "
+        f"({len(result.event_times_written)} snapshots{', backfill' if result.backfill else ''}), "
+        f"{result.skipped} skipped (already ingested) of {report['rows']} rows "
         f"({report['snapshot_from']}..{report['snapshot_to']}); dbt invocation "
         f"{report['lineage']['dbt_invocation_id']}",
         flush=True,
     )
     return 0
+
+
+def _ingest(
+    store: FeatureStore,
+    group: str,
+    frame: pd.DataFrame,
+    spec: feature_schema.FeatureSpec,
+    dates: pd.Series,
+    rewrite_from: date | None,
+) -> IngestResult:
+    """Incremental ingestion; with a backfill date, the snapshots on/after it are rewritten and the
+    older ones still only written when new."""
+    import pandas as pd
+
+    from ml_pipelines.feature_store.port import IngestResult
+
+    if rewrite_from is None:
+        return ingest(store, group, frame, spec)
+    if rewrite_from == date.min:
+        return ingest(store, group, frame, spec, backfill=True)
+    rewrite = (dates >= pd.Timestamp(rewrite_from)).to_numpy()
+    older = ingest(store, group, frame[~rewrite], spec)
+    newer = ingest(store, group, frame[rewrite], spec, backfill=True)
+    return IngestResult(
+        written=older.written + newer.written,
+        skipped=older.skipped + newer.skipped,
+        event_times_written=older.event_times_written + newer.event_times_written,
+        event_times_skipped=older.event_times_skipped + newer.event_times_skipped,
+        backfill=True,
+    )
