@@ -297,8 +297,8 @@ def build_training_pipeline(target: Target | None = None) -> Any:
             group,
             feature_group,
             dbt_invocation,
-        ],
             feature_backfill,
+        ],
         steps=[ingest, prepare, tune, evaluate, check],
         sagemaker_session=session,
     )
