@@ -92,12 +92,12 @@ class AwsAdapters:
             self._client("sagemaker-featurestore-runtime"),
             offline_s3_uri=self.lake.uri_of("feature_store"),
             role_arn=self.settings.aws.sagemaker_role_arn,
+            lake=self.lake,
+            concurrency=self.settings.aws.feature_store_concurrency,
         )
 
     @cached_property
     def registry(self) -> ModelRegistry:
-            lake=self.lake,
-            concurrency=self.settings.aws.feature_store_concurrency,
         from ml_pipelines.registry.sagemaker import SageMakerModelRegistry
 
         return SageMakerModelRegistry(self._client("sagemaker"), self._client("s3"), self.lake.bucket)
