@@ -141,6 +141,7 @@ def lakeml(home: Path):
 # order, so each worker starts on a long group and the hundreds of short tests fill the gaps (longest
 # processing time first). Otherwise the longest groups could be left to the end on one worker.
 LONG_GROUPS_FIRST = (
+    "emulator",
     "dbt_glue",
     "dbt_build",
     "e2e",

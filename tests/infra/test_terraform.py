@@ -11,24 +11,15 @@ test. On a machine without Terraform or without the mirror the tests skip and sa
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import missing_tool
-
-REPO = Path(__file__).resolve().parents[2]
-INFRA = REPO / "infra"
-PROVIDER_VERSION = "5.100.0"
-PLUGIN_DIR = Path(os.environ.get("LAKEML_TEST_TF_PLUGIN_DIR", "/opt/tf-plugins"))
-PROVIDER_DIR = PLUGIN_DIR / "registry.terraform.io" / "hashicorp" / "aws" / PROVIDER_VERSION
+from tests.infra import terraform_cli
+from tests.infra.terraform_cli import INFRA, PLUGIN_DIR, PROVIDER_VERSION, REPO, Result, Workspace
 
 ENVS = sorted(p.name for p in (INFRA / "envs").iterdir() if (p / "main.tf").is_file())
 TESTED_MODULES = sorted(
@@ -38,67 +29,9 @@ TESTED_MODULES = sorted(
 pytestmark = pytest.mark.xdist_group("terraform")
 
 
-@dataclass(frozen=True)
-class Result:
-    args: list[str]
-    code: int
-    output: str
-
-    def explain(self) -> str:
-        return f"`terraform {' '.join(self.args)}` exited {self.code}:\n{self.output}"
-
-
-@dataclass(frozen=True)
-class Workspace:
-    """A throwaway copy of infra/ and the environment every terraform call in it runs with."""
-
-    root: Path
-    env: dict[str, str]
-    terraform: str
-
-    def run(self, directory: Path, *args: str, timeout: int = 180) -> Result:
-        proc = subprocess.run(
-            [self.terraform, f"-chdir={directory}", *args],
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        return Result(list(args), proc.returncode, proc.stdout + proc.stderr)
-
-
-def _terraform_or_skip() -> str:
-    terraform = shutil.which("terraform")
-    if terraform is None:
-        missing_tool(
-            "terraform",
-            "terraform binary not found on PATH; install Terraform >= 1.11 to run the infra tests",
-        )
-    if not PROVIDER_DIR.is_dir():
-        missing_tool(
-            "terraform",
-            f"Terraform plugin mirror missing: no hashicorp/aws {PROVIDER_VERSION} under {PLUGIN_DIR} "
-            "(set LAKEML_TEST_TF_PLUGIN_DIR to a mirror that has it)",
-        )
-    return terraform
-
-
 @pytest.fixture(scope="session")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    terraform = _terraform_or_skip()
-    root = tmp_path_factory.mktemp("terraform")
-    shutil.copytree(INFRA, root / "infra", ignore=shutil.ignore_patterns(".terraform", "*.tfstate*"))
-    cli_config = root / "terraformrc"
-    cli_config.write_text("# empty: providers come from -plugin-dir, nothing from a registry\n")
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("TF_", "AWS_"))},
-        "TF_CLI_CONFIG_FILE": str(cli_config),
-        "TF_IN_AUTOMATION": "1",
-        "TF_INPUT": "0",
-        "CHECKPOINT_DISABLE": "1",  # no version check call-home
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-    yield Workspace(root / "infra", env, terraform)
+    yield terraform_cli.workspace(tmp_path_factory.mktemp("terraform"))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,221 @@
+"""infra/envs/dev applied to moto: the estate the emulator tests assert and run the runtimes against.
+
+`apply_estate` copies infra/ to a temporary folder, adds an `emulator_override.tf` that points the
+provider at the moto server (fake credentials, no account lookup, one retry, a local backend) and an
+`emulator.auto.tfvars` with the dev env's required values (account 123456789012, dummy image URIs), then
+runs `init -plugin-dir=<mirror>` and `apply`. `destroy_estate` destroys and refuses to pass when
+anything is left, in the state or on the emulator.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lakeml.core import aws
+from tests.infra import terraform_cli
+from tests.infra.terraform_cli import PLUGIN_DIR, Result
+
+ACCOUNT_ID = "123456789012"
+REGION = "eu-west-1"
+ENV = "dev"
+# The provider's endpoint keys for every service infra/ uses (AWS_ENDPOINT_URL covers any other).
+SERVICES = (
+    "accessanalyzer",
+    "cloudtrail",
+    "cloudwatch",
+    "dynamodb",
+    "ec2",
+    "ecr",
+    "ecs",
+    "events",
+    "glue",
+    "iam",
+    "kms",
+    "lambda",
+    "logs",
+    "s3",
+    "sagemaker",
+    "scheduler",
+    "secretsmanager",
+    "sfn",
+    "sns",
+    "sqs",
+    "sts",
+)
+IMAGE = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/lakeml-{ENV}-{{kind}}:emulator"
+
+
+def override(endpoint_url: str) -> str:
+    endpoints = "\n".join(f'    {service} = "{endpoint_url}"' for service in SERVICES)
+    return f"""# Written by tests/infra/emulator: this copy of infra/envs/{ENV} applies to moto, never to AWS.
+terraform {{
+  backend "local" {{}}
+}}
+
+provider "aws" {{
+  access_key                  = "testing"
+  secret_key                  = "testing"
+  skip_credentials_validation = true
+  # The account lookup stays on: moto answers 123456789012, so allowed_account_ids is checked too.
+  skip_requesting_account_id  = false
+  skip_metadata_api_check     = true
+  skip_region_validation      = true
+  s3_use_path_style           = true
+  max_retries                 = 1
+  endpoints {{
+{endpoints}
+  }}
+}}
+"""
+
+
+def tfvars() -> str:
+    return "\n".join(
+        [
+            f'account_id       = "{ACCOUNT_ID}"',
+            f'region           = "{REGION}"',
+            f'lambda_image_uri = "{IMAGE.format(kind="lambda")}"',
+            f'ml_image_uri     = "{IMAGE.format(kind="ml")}"',
+            "",
+        ]
+    )
+
+
+@dataclass
+class Estate:
+    """The applied dev env on the emulator.
+
+    `outputs` is `terraform output -json` reduced to values (`outputs["lakeml"]` is the stack's outputs:
+    lake_bucket, state_machine_arn, function_arns, glue_databases, lakeml_env...), `state` is
+    `terraform show -json`, `workdir` the applied root (the temp copy of infra/envs/dev), `terraform`
+    runs `terraform <args>` there."""
+
+    endpoint_url: str
+    region: str
+    account_id: str
+    outputs: dict[str, Any]
+    state: dict[str, Any]
+    workdir: Path
+    terraform: Callable[..., Result]
+    timings: dict[str, float] = field(default_factory=dict)
+    logs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def stack(self) -> dict[str, Any]:
+        """The stack module's outputs (the dev root's single `lakeml` output)."""
+        return dict(self.outputs["lakeml"])
+
+    def client(self, service: str) -> Any:
+        """A boto3 client on the emulator, built by lakeml's own factory (`lakeml.core.aws.client`)."""
+        return aws.client(service, self.region, self.endpoint_url)
+
+    def resources(self, resource_type: str | None = None) -> list[dict[str, Any]]:
+        """Managed resources of the applied state (every module), optionally of one type."""
+        return [
+            r
+            for r in walk(self.state["values"]["root_module"])
+            if r["mode"] == "managed" and resource_type in (None, r["type"])
+        ]
+
+    def resource(self, address_suffix: str) -> dict[str, Any]:
+        """The one managed resource whose address ends with `address_suffix`."""
+        (found,) = [r for r in self.resources() if r["address"].endswith(address_suffix)]
+        return found
+
+
+def walk(module: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield from module.get("resources", [])
+    for child in module.get("child_modules", []):
+        yield from walk(child)
+
+
+def _timed(timings: dict[str, float], name: str, run: Callable[[], Result]) -> Result:
+    started = time.perf_counter()
+    result = run()
+    timings[name] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def apply_estate(base: Path, endpoint_url: str) -> Estate:
+    """Apply infra/envs/dev to the emulator at `endpoint_url`; raise with terraform's output on failure."""
+    fake = {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        # Any service the endpoints block does not name still goes to the emulator, never to AWS.
+        "AWS_ENDPOINT_URL": endpoint_url,
+    }
+    space = terraform_cli.workspace(base, fake)
+    workdir = space.root / "envs" / ENV
+    (workdir / "emulator_override.tf").write_text(override(endpoint_url))
+    (workdir / "emulator.auto.tfvars").write_text(tfvars())
+
+    def terraform(*args: str, timeout: int = 300) -> Result:
+        return space.run(workdir, *args, "-no-color", timeout=timeout)
+
+    timings: dict[str, float] = {}
+    logs: dict[str, str] = {}
+    steps: list[tuple[str, tuple[str, ...]]] = [
+        ("init", ("init", f"-plugin-dir={PLUGIN_DIR}", "-lockfile=readonly")),
+        ("apply", ("apply", "-auto-approve", "-input=false")),
+    ]
+    for name, args in steps:
+        result = _timed(timings, name, lambda args=args: terraform(*args))  # type: ignore[misc]
+        logs[name] = result.output
+        if result.code != 0:
+            raise RuntimeError(f"the estate did not {name} on the emulator: {result.explain()}")
+    outputs = json.loads(terraform("output", "-json").output)
+    state = json.loads(terraform("show", "-json").output)
+    return Estate(
+        endpoint_url=endpoint_url,
+        region=REGION,
+        account_id=ACCOUNT_ID,
+        outputs={name: entry["value"] for name, entry in outputs.items()},
+        state=state,
+        workdir=workdir,
+        terraform=terraform,
+        timings=timings,
+        logs=logs,
+    )
+
+
+def leftovers(estate: Estate) -> list[str]:
+    """What of the estate still exists on the emulator (by the names Terraform gave it)."""
+    stack = estate.stack
+    left: list[str] = []
+    buckets = {b["Name"] for b in estate.client("s3").list_buckets().get("Buckets", [])}
+    left += [f"s3 bucket {b}" for b in buckets if b.startswith(f"lakeml-{ENV}") or b == stack["lake_bucket"]]
+    tables = estate.client("dynamodb").list_tables()["TableNames"]
+    left += [f"dynamodb table {t}" for t in tables if t.startswith(f"lakeml-{ENV}")]
+    functions = estate.client("lambda").list_functions()["Functions"]
+    left += [
+        f"lambda {f['FunctionName']}" for f in functions if f["FunctionName"].startswith(f"lakeml-{ENV}")
+    ]
+    machines = estate.client("stepfunctions").list_state_machines()["stateMachines"]
+    left += [f"state machine {m['name']}" for m in machines if m["name"].startswith(f"lakeml-{ENV}")]
+    roles = estate.client("iam").list_roles()["Roles"]
+    left += [f"iam role {r['RoleName']}" for r in roles if r["RoleName"].startswith(f"lakeml-{ENV}")]
+    keys = estate.client("kms").list_aliases()["Aliases"]
+    left += [f"kms alias {a['AliasName']}" for a in keys if a["AliasName"].startswith(f"alias/lakeml-{ENV}")]
+    return left
+
+
+def destroy_estate(estate: Estate) -> None:
+    """`terraform destroy`; raise when it fails, when the state still lists resources, or when the
+    emulator still holds any of them."""
+    result = _timed(estate.timings, "destroy", lambda: estate.terraform("destroy", "-auto-approve"))
+    if result.code != 0:
+        raise RuntimeError(f"the estate did not destroy cleanly: {result.explain()}")
+    listed = estate.terraform("state", "list")
+    remaining = [line for line in listed.output.splitlines() if line.strip()]
+    if listed.code != 0 or remaining:
+        raise RuntimeError(f"terraform destroy left resources in the state: {remaining or listed.explain()}")
+    left = leftovers(estate)
+    if left:
+        raise RuntimeError(f"terraform destroy left resources on the emulator: {left}")

@@ -1,0 +1,191 @@
+"""The few APIs hashicorp/aws 5.100.0 calls that moto 5.2.5 lacks, added to moto's in-process server.
+
+Each shim is the smallest answer the real API gives for the estate's resources, installed with a
+`pytest.MonkeyPatch` for the lifetime of the estate (undone afterwards, so no other test sees them).
+Nothing here changes what Terraform asks for: without a shim the apply, re-plan or destroy fails on
+moto's "not implemented", or the provider sees a drift AWS would never report. docs/infra.md
+("Emulator check") lists them and what they mean for the check.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from moto.awslambda.models import LambdaFunction
+from moto.core.responses import ActionResult
+from moto.core.utils import unix_time_millis
+from moto.logs.responses import LogsResponse
+from moto.moto_api._internal import mock_random
+from moto.sagemaker.models import SageMakerModelBackend
+from moto.sagemaker.responses import SageMakerResponse
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.responses import StepFunctionResponse
+
+MOTO_VERSION = "5.2.5"
+
+
+def validate_state_machine_definition(self: StepFunctionResponse) -> ActionResult:
+    """Step Functions `ValidateStateMachineDefinition` (missing in moto 5.2.5).
+
+    The provider validates `aws_sfn_state_machine.definition` before create and update. Answered with
+    moto's own ASL parser (the engine that later executes the definition): OK when it parses, FAIL with
+    the parser's message otherwise -- not AWS's linter, whose warnings moto cannot reproduce."""
+    definition = self._get_param("definition")
+    try:
+        AmazonStateLanguageParser.parse(definition)
+    except Exception as exc:  # the parser's own error is the diagnostic
+        diagnostic = {"severity": "ERROR", "code": "SCHEMA_VALIDATION_FAILED", "message": str(exc)}
+        return ActionResult({"result": "FAIL", "diagnostics": [diagnostic], "truncated": False})
+    return ActionResult({"result": "OK", "diagnostics": [], "truncated": False})
+
+
+def list_state_machine_versions(self: StepFunctionResponse) -> ActionResult:
+    """Step Functions `ListStateMachineVersions` (missing in moto 5.2.5).
+
+    The provider reads the versions of `aws_sfn_state_machine` after every create/read (for
+    `publish`/`state_machine_version_arn`). Answered from moto's own record of published versions,
+    newest first, as AWS orders them."""
+    machine = self.stepfunction_backend.describe_state_machine(self._get_param("stateMachineArn"))
+    versions = sorted(getattr(machine, "versions", {}).items(), reverse=True)
+    listed = [{"stateMachineVersionArn": v.arn, "creationDate": v.creation_date} for _, v in versions]
+    return ActionResult({"stateMachineVersions": listed})
+
+
+def delete_model_package_group(self: SageMakerResponse) -> ActionResult:
+    """SageMaker `DeleteModelPackageGroup` (missing in moto 5.2.5).
+
+    `terraform destroy` of `aws_sagemaker_model_package_group`. Refused, as SageMaker refuses it, while
+    the group still holds model packages; otherwise the group is removed from moto's backend."""
+    name = self._get_param("ModelPackageGroupName")
+    backend = self.sagemaker_backend
+    group = backend.describe_model_package_group(name)  # ValidationError when absent, as AWS
+    if any(p.model_package_group_name == name for p in backend.model_packages.values()):
+        from moto.sagemaker.exceptions import ValidationError
+
+        raise ValidationError(f"Model package group {group.arn} is not empty.")
+    del backend.model_package_groups[name]
+    return ActionResult({})
+
+
+def _query_definitions(self: LogsResponse) -> dict[str, dict[str, Any]]:
+    backend = self.logs_backend
+    if not hasattr(backend, "lakeml_query_definitions"):
+        backend.lakeml_query_definitions = {}  # type: ignore[attr-defined]
+    return backend.lakeml_query_definitions  # type: ignore[attr-defined]
+
+
+def put_query_definition(self: LogsResponse) -> str:
+    """CloudWatch Logs `PutQueryDefinition` (missing in moto 5.2.5): the monitoring module's saved
+    "errors" query per runtime (`aws_cloudwatch_query_definition`). Stored as given; an id is made on
+    create and kept on update, as Logs does."""
+    definition_id = self._get_param("queryDefinitionId") or str(mock_random.uuid4())
+    _query_definitions(self)[definition_id] = {
+        "queryDefinitionId": definition_id,
+        "name": self._get_param("name"),
+        "queryString": self._get_param("queryString"),
+        "logGroupNames": self._get_param("logGroupNames") or [],
+        "lastModified": int(unix_time_millis()),
+    }
+    return json.dumps({"queryDefinitionId": definition_id})
+
+
+def describe_query_definitions(self: LogsResponse) -> str:
+    """CloudWatch Logs `DescribeQueryDefinitions` (missing in moto 5.2.5): the provider reads a query
+    definition back by listing with its name as prefix. One page, filtered by that prefix."""
+    prefix = self._get_param("queryDefinitionNamePrefix") or ""
+    listed = [d for d in _query_definitions(self).values() if d["name"].startswith(prefix)]
+    return json.dumps({"queryDefinitions": sorted(listed, key=lambda d: d["name"])})
+
+
+def delete_query_definition(self: LogsResponse) -> str:
+    """CloudWatch Logs `DeleteQueryDefinition` (missing in moto 5.2.5): destroy of the saved queries."""
+    removed = _query_definitions(self).pop(self._get_param("queryDefinitionId"), None)
+    return json.dumps({"success": removed is not None})
+
+
+def _feature_groups_have_tags(original: Callable[..., Any]) -> Callable[..., Any]:
+    """SageMaker `ListTags`/`AddTags` on a feature group ARN: moto 5.2.5 implements both but its ARN
+    lookup has no entry for `feature-group` (an AttributeError, answered as HTTP 500), and a feature
+    group created without tags has `None` for tags. The provider lists tags after every create/read of
+    `aws_sagemaker_feature_group`."""
+
+    def resolve(self: SageMakerModelBackend, arn: str) -> Any:
+        if arn.split(":")[-1].startswith("feature-group/"):
+            group = self.feature_groups.get(arn) or next(
+                (g for g in self.feature_groups.values() if g.arn.lower() == arn.lower()), None
+            )
+            if group is not None:
+                if group.tags is None:
+                    group.tags = []
+                return group
+        return original(self, arn)
+
+    return resolve
+
+
+def _keep_dead_letter_config(original: Callable[..., None]) -> Callable[..., None]:
+    def init(self: LambdaFunction, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        original(self, account_id, spec, *args, **kwargs)
+        self.dead_letter_config = spec.get("DeadLetterConfig")  # type: ignore[attr-defined]
+
+    return init
+
+
+def _report_dead_letter_config(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    def get_configuration(self: LambdaFunction, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        config = original(self, *args, **kwargs)
+        target = (getattr(self, "dead_letter_config", None) or {}).get("TargetArn")
+        if target:
+            config["DeadLetterConfig"] = {"TargetArn": target}
+        return config
+
+    return get_configuration
+
+
+def _update_dead_letter_config(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    def update_configuration(self: LambdaFunction, config_updates: dict[str, Any]) -> dict[str, Any]:
+        if "DeadLetterConfig" in config_updates:
+            self.dead_letter_config = config_updates["DeadLetterConfig"]  # type: ignore[attr-defined]
+        return original(self, config_updates)
+
+    return update_configuration
+
+
+def install(patch: pytest.MonkeyPatch) -> None:
+    """Every shim above, plus Lambda's `DeadLetterConfig` read-back: moto 5.2.5 accepts
+    `DeadLetterConfig` on CreateFunction/UpdateFunctionConfiguration but drops it, so GetFunction never
+    returns it and every re-plan would show the ingestion function's DLQ as a change. The shim keeps
+    the value the caller sent and returns it, as Lambda does."""
+    patch.setattr(
+        StepFunctionResponse,
+        "validate_state_machine_definition",
+        validate_state_machine_definition,
+        raising=False,
+    )
+    patch.setattr(
+        StepFunctionResponse, "list_state_machine_versions", list_state_machine_versions, raising=False
+    )
+    patch.setattr(SageMakerResponse, "delete_model_package_group", delete_model_package_group, raising=False)
+    for name, shim in {
+        "put_query_definition": put_query_definition,
+        "describe_query_definitions": describe_query_definitions,
+        "delete_query_definition": delete_query_definition,
+    }.items():
+        patch.setattr(LogsResponse, name, shim, raising=False)
+    patch.setattr(
+        SageMakerModelBackend,
+        "_get_resource_from_arn",
+        _feature_groups_have_tags(SageMakerModelBackend._get_resource_from_arn),
+    )
+    patch.setattr(LambdaFunction, "__init__", _keep_dead_letter_config(LambdaFunction.__init__))
+    patch.setattr(
+        LambdaFunction, "get_configuration", _report_dead_letter_config(LambdaFunction.get_configuration)
+    )
+    patch.setattr(
+        LambdaFunction,
+        "update_configuration",
+        _update_dead_letter_config(LambdaFunction.update_configuration),
+    )
