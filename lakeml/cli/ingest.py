@@ -162,3 +162,40 @@ def verify_cmd(
             soft_wrap=True,
         )
         raise typer.Exit(1)
+
+
+@app.command("restore")
+@handles_errors
+def restore_cmd(
+    table: str = typer.Option(..., "--table", "-t", help="Table the run belongs to."),
+    run: list[str] = typer.Option(..., "--run", "-r", help="Run id to bring back (repeatable)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be restored; change nothing."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Bring back deleted bronze runs from the lake bucket's versions (disaster recovery)."""
+    from ingestion.config import load_sources, sources_path
+    from ingestion.restore import restore_run
+    from lakeml.wiring import adapters
+
+    settings = load_settings()
+    config = load_sources(sources_path(settings)).table(table)
+    ports = adapters(settings)
+    document = {"runs": [restore_run(ports, config, r, dry_run=dry_run).model_dump() for r in run]}
+
+    def render(doc: dict[str, Any]) -> None:
+        view = Table(title="lakeml ingest restore" + (" (dry run: nothing changed)" if dry_run else ""))
+        for column in ("table", "run", "manifest", "restored", "present"):
+            view.add_column(column, justify="right" if column in ("restored", "present") else "left")
+        for item in doc["runs"]:
+            view.add_row(
+                item["table"],
+                item["run_id"],
+                item["manifest"],
+                str(len(item["restored"])),
+                str(item["present"]),
+            )
+        out_console.print(view)
+        if not dry_run:
+            out_console.print(f"check it: lakeml ingest verify --table {config.name}")
+
+    emit(document, as_json, render)

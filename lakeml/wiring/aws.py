@@ -7,7 +7,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from lakeml.core.errors import ConfigError, UsageError
-from lakeml.core.lake.s3 import S3Lake
+from lakeml.core.lake.s3 import S3Lake, S3LakeHistory
 from lakeml.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -43,6 +43,10 @@ class AwsAdapters:
                 "(`terraform output lakeml` prints it)"
             )
         return S3Lake(bucket, self.settings.aws.region, self.settings.aws.endpoint_url)
+
+    @cached_property
+    def lake_history(self) -> S3LakeHistory:
+        return S3LakeHistory(self.lake.bucket, self.settings.aws.region, self.settings.aws.endpoint_url)
 
     @cached_property
     def watermarks(self) -> WatermarkStore:
@@ -109,7 +113,12 @@ class AwsAdapters:
         return SageMakerDeployer(
             self._client("sagemaker"),
             self._client("application-autoscaling"),
-            SageMakerDeployConfig(execution_role_arn=self.settings.aws.sagemaker_role_arn),
+            SageMakerDeployConfig(
+                execution_role_arn=self.settings.aws.sagemaker_role_arn,
+                kms_key_arn=self.settings.aws.sagemaker_kms_key_arn,
+                subnet_ids=tuple(self.settings.aws.sagemaker_subnet_ids),
+                security_group_ids=tuple(self.settings.aws.sagemaker_security_group_ids),
+            ),
             s3=self._client("s3"),
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from lakeml.core.lake.local import LocalLake
+from lakeml.core.lake.local import LocalLake, LocalLakeHistory
 from lakeml.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -30,6 +30,10 @@ class LocalAdapters:
     @cached_property
     def lake(self) -> LocalLake:
         return LocalLake.create(self.settings.lake_dir, [self.settings.aws.lake_bucket])
+
+    @property
+    def lake_history(self) -> LocalLakeHistory:
+        return LocalLakeHistory(self.settings.lake_dir)
 
     @cached_property
     def watermarks(self) -> WatermarkStore:

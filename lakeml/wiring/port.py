@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from ingestion.secrets.port import SecretsProvider
     from ingestion.source.port import SourceConnector
     from ingestion.watermarks.port import WatermarkStore
-    from lakeml.core.lake import LakeStorage
+    from lakeml.core.lake import LakeHistory, LakeStorage
     from lakeml.core.settings import Settings
     from lakeml.flow.port import Orchestrator
     from lakeml.notify.port import Notifier
@@ -29,6 +29,9 @@ class Adapters(Protocol):
 
     @property
     def lake(self) -> LakeStorage: ...
+
+    @property
+    def lake_history(self) -> LakeHistory: ...
 
     @property
     def watermarks(self) -> WatermarkStore: ...

@@ -10,12 +10,12 @@ the watermark's compare-and-set is DynamoDB's conditional PutItem.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from tests.contract.aws_emulator import REGION, client, create_bucket, create_watermark_table, moto_server
+from tests.contract.aws_emulator import moto_server
+from tests.ingestion.aws_landing import aws_landing
 from tests.ingestion.crash_sweep import KILLED, KILLS, sweep
 
 pytestmark = [pytest.mark.xdist_group("crash-sweep-aws"), pytest.mark.slow]
@@ -27,43 +27,11 @@ def aws_endpoint() -> Iterator[str]:
         yield endpoint
 
 
-def aws_env(endpoint: str, home_source: tuple[str, int]) -> dict[str, str]:
-    """A fresh versioned lake bucket and watermark table, and the settings that point ingestion at them
-    and at the local Snowflake twin (as `terraform output lakeml` + a Snowflake host would)."""
-    suffix = uuid.uuid4().hex[:8]
-    bucket, table = f"lakeml-lake-{suffix}", f"lakeml-watermarks-{suffix}"
-    create_bucket(endpoint, bucket)
-    client("s3", endpoint).put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    create_watermark_table(endpoint, table)
-    host, port = home_source
-    return {
-        "LAKEML_ENV": "aws",
-        "LAKEML_AWS__REGION": REGION,
-        "LAKEML_AWS__ENDPOINT_URL": endpoint,
-        "LAKEML_AWS__LAKE_BUCKET": bucket,
-        "LAKEML_AWS__WATERMARK_TABLE": table,
-        "LAKEML_SOURCE__HOST": host,
-        "LAKEML_SOURCE__PORT": str(port),
-        "LAKEML_SOURCE__PROTOCOL": "http",
-    }
-
-
-@pytest.fixture
-def twin_address(source) -> tuple[str, int]:
-    """Host and port of this home's local Snowflake (started by the `source` fixture)."""
-    from lakeml.core.settings import load_settings
-    from lakeml.twins.snowflake.server import ensure_running
-
-    info = ensure_running(load_settings())
-    return info.host, info.port
-
-
 def test_sigkill_at_every_write_boundary_on_s3_and_dynamodb_then_a_clean_run_loses_and_duplicates_nothing(
-    lakeml, source, sources, aws_endpoint: str, twin_address: tuple[str, int]
+    lakeml, source, sources, aws_endpoint: str
 ) -> None:
     sources(contract=True, chunk_rows=4, part_rows=5)
-    env = aws_env(aws_endpoint, twin_address)
-    result = sweep(lakeml, source, env)
+    result = sweep(lakeml, source, aws_landing(aws_endpoint).env)
     for boundary, nth, killed in result.killed:
         assert killed.code == KILLED, (boundary, nth, killed)
     assert result.final.code == 0, result.final

@@ -1,4 +1,5 @@
-"""Local adapter of the lake's storage port: a folder, with the S3 buckets the pipeline names mapped to it."""
+"""Local adapters of the lake's ports: the storage, a folder with the S3 buckets the pipeline names mapped to
+it; its history, which a folder does not keep."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from urllib.parse import urlparse
 
 import pyarrow.fs as pafs
 
-from lakeml.core.lake.port import join
+from lakeml.core.errors import UsageError
+from lakeml.core.lake.port import DeletedObject, join
 
 # The bucket name the SageMaker pipeline definition uses when no real bucket is configured.
 PLACEHOLDER_BUCKET = "lakeml-lake"
@@ -55,3 +57,28 @@ class LocalLake:
             f"{uri!r} is not in the local lake ({self.folder}); locally s3://{{{', '.join(sorted(self.buckets))}}}/ "
             "URIs map to the lake folder"
         )
+
+
+@dataclass(frozen=True)
+class LocalLakeHistory:
+    """`LakeHistory` of the local lake: a folder keeps no earlier versions, so there is nothing to restore
+    from; every call says so and what to do instead (the AWS lake bucket is versioned)."""
+
+    folder: Path
+
+    def deleted(self, path: str) -> DeletedObject | None:
+        raise UsageError(
+            f"the local lake ({self.folder}) is a plain folder and keeps no earlier versions of {path}; "
+            "re-ingest instead (`lakeml ingest --table <T> --full-refresh`). Versioned restores need "
+            "LAKEML_ENV=aws (the lake bucket is versioned)"
+        )
+
+    def read(self, obj: DeletedObject) -> bytes:
+        return self._none(obj)
+
+    def restore(self, obj: DeletedObject) -> None:
+        self._none(obj)
+
+    def _none(self, obj: DeletedObject) -> bytes:
+        self.deleted(obj.path)
+        raise AssertionError("unreachable")

@@ -9,6 +9,7 @@ lake is. The local adapter is a folder (`local.py`), the AWS adapter an S3 bucke
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 import pyarrow.fs as pafs
@@ -46,6 +47,35 @@ class LakeStorage(Protocol):
     def resolve(self, uri: str) -> str:
         """A URI of this lake (or, locally, of the buckets mapped to it) as a path of `fs`; raises
         ValueError naming the URI when it is not in this lake."""
+        ...
+
+
+@dataclass(frozen=True)
+class DeletedObject:
+    """A lake file that was deleted and can come back: its path (relative to the lake root) and the
+    version a restore makes current again (its newest version before the delete)."""
+
+    path: str
+    version_id: str
+
+
+class LakeHistory(Protocol):
+    """Earlier versions of the lake's files: what disaster recovery restores from. On AWS the bucket is
+    versioned (infra/modules/lake), so a delete leaves a delete marker over the old versions until they
+    expire (`noncurrent_version_retention_days`); the local lake is a plain folder and keeps no history.
+    Apart from `LakeStorage` because readers and writers never need it, only recovery does."""
+
+    def deleted(self, path: str) -> DeletedObject | None:
+        """`path` (relative to the lake root) if it is deleted now and an earlier version of it is kept;
+        None if it exists, or if nothing of it is kept."""
+        ...
+
+    def read(self, obj: DeletedObject) -> bytes:
+        """The content of the version a restore would bring back."""
+        ...
+
+    def restore(self, obj: DeletedObject) -> None:
+        """Make that version the current one again (the delete stays in the history)."""
         ...
 
 

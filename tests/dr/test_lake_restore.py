@@ -1,0 +1,106 @@
+"""A deleted bronze run comes back from the versioned lake bucket: `lakeml ingest restore`.
+
+The disaster: a run's parts and manifest are deleted (`aws s3 rm --recursive` on the wrong prefix). In a
+versioned bucket that leaves delete markers; `lakeml ingest verify` then reports the run's rows missing.
+The restore copies the newest earlier version of each file back, checked against the manifest's hashes,
+and republishes the visibility index, so verify is clean again and dbt sees the run.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.contract.aws_emulator import client
+from tests.ingestion.aws_landing import AwsLanding
+from tests.ingestion.conftest import at
+
+pytestmark = pytest.mark.xdist_group("dr")
+
+
+def ingest_two_runs(lakeml, source, landing: AwsLanding) -> list[str]:
+    """Two committed runs of ORDERS (10 then 5 rows); returns their run ids."""
+    runs = []
+    for n, minutes in ((10, 60), (5, 120)):
+        source.add_orders(n, at(minutes))
+        result = lakeml("--json", "ingest", "--table", "ORDERS", env=landing.env)
+        assert result.code == 0, result
+        runs.append(result.json["runs"][0]["run_id"])
+    return runs
+
+
+def delete(landing: AwsLanding, keys: list[str]) -> None:
+    s3 = client("s3", landing.endpoint)
+    for key in keys:
+        s3.delete_object(Bucket=landing.bucket, Key=key)  # a delete marker in a versioned bucket
+
+
+def visible_runs(landing: AwsLanding) -> list[str]:
+    body = client("s3", landing.endpoint).get_object(Bucket=landing.bucket, Key="bronze/_visible/orders.json")
+    return [json.loads(line)["run_id"] for line in body["Body"].read().decode().splitlines()]
+
+
+@pytest.mark.parametrize("deleted", ["run-and-manifest", "parts-only"])
+def test_a_deleted_bronze_run_is_restored_and_verify_is_clean_again(
+    lakeml, source, landing: AwsLanding, deleted: str
+) -> None:
+    first, second = ingest_two_runs(lakeml, source, landing)
+    folder = [k for k in landing.keys("bronze/orders/") if f"run_id={first}/" in k]  # parts + dir marker
+    parts = [k for k in folder if k.endswith(".parquet")]
+    manifest = f"bronze/_manifests/orders/{first}.json"
+    assert parts and manifest in landing.keys("bronze/_manifests/")
+    delete(landing, folder + ([manifest] if deleted == "run-and-manifest" else []))
+
+    broken = lakeml("--json", "ingest", "verify", "--table", "ORDERS", env=landing.env)
+    assert broken.code == 1, broken
+
+    planned = lakeml(
+        "--json", "ingest", "restore", "--table", "ORDERS", "--run", first, "--dry-run", env=landing.env
+    )
+    assert planned.code == 0, planned
+    [plan] = planned.json["runs"]
+    expected = [*parts, manifest] if deleted == "run-and-manifest" else parts
+    assert (plan["dry_run"], sorted(plan["restored"])) == (True, sorted(expected))
+    assert not any(f"run_id={first}/" in k for k in landing.keys("bronze/orders/"))  # nothing changed
+
+    restored = lakeml("--json", "ingest", "restore", "--table", "ORDERS", "--run", first, env=landing.env)
+    assert restored.code == 0, restored
+    [run] = restored.json["runs"]
+    assert run["manifest"] == ("restored" if deleted == "run-and-manifest" else "present")
+    assert sorted(run["restored"]) == sorted(expected)
+
+    verify = lakeml("--json", "ingest", "verify", "--table", "ORDERS", env=landing.env)
+    assert verify.code == 0, verify
+    row = verify.json["ORDERS"]
+    assert (row["missing"], row["duplicates"], row["bronze_rows"]) == (0, 0, 15)
+    assert visible_runs(landing) == [first, second]
+
+    again = lakeml("--json", "ingest", "restore", "--table", "ORDERS", "--run", first, env=landing.env)
+    assert again.code == 0 and again.json["runs"][0]["restored"] == [], again  # nothing left to restore
+
+    source.add_orders(3, at(180))  # ingestion carries on from the restored state
+    assert lakeml("--json", "ingest", "--table", "ORDERS", env=landing.env).json["runs"][0]["landed"] == 3
+    final = lakeml("--json", "ingest", "verify", "--table", "ORDERS", env=landing.env).json["ORDERS"]
+    assert (final["missing"], final["duplicates"], final["bronze_rows"]) == (0, 0, 18)
+
+
+def test_a_run_that_never_existed_exits_2_saying_how_to_list_the_committed_windows(
+    lakeml, source, landing: AwsLanding
+) -> None:
+    ingest_two_runs(lakeml, source, landing)
+    result = lakeml("--json", "ingest", "restore", "--table", "ORDERS", "--run", "nope", env=landing.env)
+    assert result.code == 2, result
+    assert "has no run 'nope', live or deleted" in result.json["error"]
+    assert "lakeml ingest verify --table ORDERS" in result.json["error"]
+
+
+def test_the_local_lake_keeps_no_versions_and_says_what_to_do_instead(lakeml, source, sources) -> None:
+    source.add_orders(4, at(60))
+    run = lakeml("--json", "ingest", "--table", "ORDERS").json["runs"][0]["run_id"]
+    from lakeml.core.settings import load_settings
+
+    (load_settings().lake_dir / f"bronze/_manifests/orders/{run}.json").unlink()
+    result = lakeml("--json", "ingest", "restore", "--table", "ORDERS", "--run", run)
+    assert result.code == 2, result
+    assert "keeps no earlier versions" in result.json["error"] and "--full-refresh" in result.json["error"]
