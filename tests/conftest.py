@@ -146,6 +146,7 @@ LONG_GROUPS_FIRST = (
     "dbt_build",
     "e2e",
     "dbt_gate",
+    "extraction_views",
     "ingestion-visibility",
     "crash-sweep-aws",
     "ml_local_run",

@@ -38,7 +38,9 @@ def transform(
         None, "--select", "-s", help="dbt selector(s), e.g. 'silver', '+customer_features', 'tag:gold'."
     ),
     full_refresh: bool = typer.Option(
-        False, "--full-refresh", help="Rebuild incremental models from all of bronze."
+        False,
+        "--full-refresh",
+        help="Rebuild incremental models from all of bronze; with --snowflake, rebuild the views even if unchanged.",
     ),
     snowflake: bool = typer.Option(
         False,
@@ -57,7 +59,8 @@ def transform(
 ) -> None:
     """Run `dbt build`: silver and gold models with their tests; a failing test skips what depends on it."""
     from ingestion.visibility import publish_visibility
-    from lakeml.transform import NodeResult, build, build_extraction_views, docs_generate
+    from lakeml.transform import NodeResult, build, docs_generate
+    from lakeml.transform.views import ensure_extraction_views
 
     ports = adapters(_with_target(load_settings(), target))
     dbt_target = ports.transform_target
@@ -71,8 +74,12 @@ def transform(
         err_console.print(f"[{style}]{node.status.upper()}[/] {node.resource_type} {node.name}{detail}")
 
     with progress_bars(not quiet) as progress:
+        views = None
         if snowflake:
-            report = build_extraction_views(dbt_target, progress=progress)
+            views = ensure_extraction_views(
+                dbt_target, ports.source.connection, force=full_refresh, progress=progress
+            )
+            report = views.report
         else:
             # dbt's bronze relations read ingestion's visibility index: republish it from the manifests
             # first, so bronze as dbt reads it is what `ingest verify` counts even after a crash.
@@ -80,7 +87,7 @@ def transform(
             report = build(dbt_target, select=select or (), full_refresh=full_refresh, progress=progress)
     for node in report.nodes:
         show(node)
-    document = report.to_json()
+    document = views.to_json() if views else report.to_json()
     if docs and not snowflake and report.success and not report.failed:
         document["docs"] = str(docs_generate(dbt_target) / "index.html")
 
@@ -97,6 +104,8 @@ def transform(
             f"{doc['seconds']:.1f}",
         )
         out_console.print(table)
+        if "views" in doc:
+            out_console.print(f"extraction views {doc['views']}: {doc['reason']}", highlight=False)
 
     emit(document, as_json, render)
     if report.failed or not report.success:

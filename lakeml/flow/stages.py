@@ -92,13 +92,17 @@ def source_stage(ctx: StageContext) -> dict[str, Any]:
 
 
 def views_stage(ctx: StageContext) -> dict[str, Any]:
-    """Build the Snowflake-side extraction views (dbt, models tagged snowflake) in the source."""
-    from lakeml.transform import build_extraction_views
+    """Build the Snowflake-side extraction views (dbt, models tagged snowflake) in the source when their
+    definitions or the source schema changed since the last build (`lakeml.transform.views`)."""
+    from lakeml.transform.views import ensure_extraction_views
 
-    report = build_extraction_views(ctx.ports.transform_target, progress=ctx.progress)
+    outcome = ensure_extraction_views(
+        ctx.ports.transform_target, ctx.ports.source.connection, progress=ctx.progress
+    )
+    report = outcome.report
     if report.failed or not report.success:
         raise LakemlError(f"extraction views failed: {', '.join(report.failed) or 'see the dbt log'}")
-    return {**report.to_json(), "summary": f"{report.models} extraction views built in the source"}
+    return {**outcome.to_json(), "summary": outcome.summary}
 
 
 def ingest_stage(ctx: StageContext) -> dict[str, Any]:
