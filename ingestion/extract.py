@@ -21,7 +21,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from ingestion.config import TableConfig
 from ingestion.retry import transient_retry
@@ -138,34 +137,48 @@ def window_predicate(table: TableConfig, low: datetime | None) -> str:
     return f"{lower}{table.cursor} <= %(high)s"
 
 
+Bound = Literal["key", "null_key"]
+
+
 def select_sql(
-    table: TableConfig, low: datetime | None, after: Literal["key", "null_key"] | None = None
+    table: TableConfig, low: datetime | None, after: Bound | None = None, upto: Bound | None = None
 ) -> str:
     """The window's rows in (cursor, key) order; with `page_rows`, one page of them.
 
-    `after` continues strictly after the (cursor, key) bound in `after_cursor`/`after_key` (`null_key`:
-    after the rows of that cursor whose key is NULL). NULL keys sort last within their cursor and are
-    named explicitly: a NULL compares to nothing, so `key > x` alone would lose them.
+    A page is a range of (cursor, key): strictly after the bound in `after_cursor`/`after_key` and up to
+    and including the one in `upto_cursor`/`upto_key` (`null_key`: that cursor's rows whose key is NULL,
+    which sort last within their cursor). NULL is named explicitly: it compares to nothing, so `key > x`
+    alone would lose it. The plain range terms on the cursor let the engine skip what other pages hold
+    (zone maps, micro-partitions), so a page costs its own rows, not the rest of the window.
     """
     c, k = table.cursor, table.primary_key
     predicate = window_predicate(table, low)
     if after == "key":
-        # the plain range term lets the engine skip what earlier pages read (zone maps, micro-partitions)
         predicate += (
             f" AND {c} >= %(after_cursor)s"
             f" AND ({c} > %(after_cursor)s OR ({c} = %(after_cursor)s AND ({k} > %(after_key)s OR {k} IS NULL)))"
         )
     elif after == "null_key":
         predicate += f" AND {c} > %(after_cursor)s"
-    limit = " LIMIT %(page_rows)s" if table.page_rows else ""
-    return f"SELECT * FROM {table.object} WHERE {predicate} ORDER BY {c}, {k} NULLS LAST{limit}"
+    if upto == "key":
+        predicate += (
+            f" AND {c} <= %(upto_cursor)s"
+            f" AND ({c} < %(upto_cursor)s OR ({c} = %(upto_cursor)s AND {k} <= %(upto_key)s))"
+        )
+    elif upto == "null_key":
+        predicate += f" AND {c} <= %(upto_cursor)s"
+    return f"SELECT * FROM {table.object} WHERE {predicate} ORDER BY {c}, {k} NULLS LAST"
 
 
-def key_group_sql(table: TableConfig, low: datetime | None, null_key: bool) -> str:
-    """Every copy of one (cursor, key): the group a full page ended in, read whole."""
+def page_bounds_sql(table: TableConfig, low: datetime | None) -> str:
+    """The (cursor, key) of every `page_rows`-th row of the window in (cursor, key) order: one sort of
+    the two columns, after which each page is a range query of its own size."""
     c, k = table.cursor, table.primary_key
-    key = f"{k} IS NULL" if null_key else f"{k} = %(after_key)s"
-    return f"SELECT * FROM {table.object} WHERE {window_predicate(table, low)} AND {c} = %(after_cursor)s AND {key}"
+    numbered = (
+        f"SELECT {c}, {k}, ROW_NUMBER() OVER (ORDER BY {c}, {k} NULLS LAST) AS LAKEML_ROW "
+        f"FROM {table.object} WHERE {window_predicate(table, low)}"
+    )
+    return f"SELECT {c}, {k} FROM ({numbered}) WHERE MOD(LAKEML_ROW, %(page_rows)s) = 0 ORDER BY LAKEML_ROW"
 
 
 def bounds_sql(table: TableConfig) -> str:
@@ -209,6 +222,20 @@ def _execute(conn: SnowflakeConnection, sql: str, binds: dict[str, Any]) -> Snow
     return cur
 
 
+@transient_retry
+def page_bounds(conn: SnowflakeConnection, table: TableConfig, window: Window) -> list[tuple[Any, Any]]:
+    """The last (cursor, key) of each full page of `window`, ascending, each once."""
+    binds = {**params(window.low, window.high), "page_rows": table.page_rows}
+    with conn.cursor() as cur:
+        cur.execute(page_bounds_sql(table, window.low), binds)
+        rows = cur.fetchall()
+    bounds: list[tuple[Any, Any]] = []
+    for cursor_value, key_value in rows:
+        if not bounds or bounds[-1] != (cursor_value, key_value):  # more copies of one key than a page
+            bounds.append((cursor_value, key_value))
+    return bounds
+
+
 class Stream:
     """An executed window query: its bronze schema (known before any row) and its rows in fixed chunks.
 
@@ -216,12 +243,13 @@ class Stream:
     connector yields, so everything downstream (row groups, part boundaries) is a function of the rows
     alone and a re-run writes the same files.
 
-    With `page_rows` the window is read as a sequence of keyset pages (`ORDER BY cursor, key LIMIT n`,
-    each continuing strictly after the previous page's last key), so the client holds at most one page
-    whatever the server does with a result: the local server hands a whole result over as one batch, and
-    a very large result outlives the connector's request timeout. The copies of a full page's last
-    (cursor, key) are held back and read whole by one more query, so exact copies of a row split by a
-    page boundary reach the duplicate check together, and nothing is read twice.
+    With `page_rows` the window is read as a sequence of keyset pages, so the client holds at most one
+    page whatever the server does with a result: the local server hands a whole result over as one batch,
+    and a very large result outlives the connector's request timeout. One query first numbers the
+    window's (cursor, key) and returns every `page_rows`-th; each page is then the range between two of
+    those bounds (`select_sql`), so a page query filters and sorts its own rows only (a `LIMIT` page had to
+    re-sort the whole rest of the window, quadratic in the window). All copies of a (cursor, key) fall in
+    the same page, so exact copies reach the duplicate check together, and nothing is read twice.
     """
 
     def __init__(self, conn: SnowflakeConnection, table: TableConfig, window: Window) -> None:
@@ -229,75 +257,34 @@ class Stream:
         self.table = table
         self.window = window
         self.pages = 0
-        self.cursor = _execute(conn, select_sql(table, window.low), self._binds())
+        self.bounds = page_bounds(conn, table, window) if table.page_rows else []
+        self.cursor = self._page(0)
         self.schema = result_schema(self.cursor)
 
-    def _binds(self, after: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _page(self, index: int) -> SnowflakeCursor:
+        """Execute page `index`: after bound `index - 1` (if any), up to bound `index` (if any)."""
         binds = params(self.window.low, self.window.high)
-        if self.table.page_rows:
-            binds["page_rows"] = self.table.page_rows
-        return {**binds, **(after or {})}
+        after: Bound | None = None
+        upto: Bound | None = None
+        if index > 0:
+            cursor_value, key_value = self.bounds[index - 1]
+            after = "null_key" if key_value is None else "key"
+            binds |= {"after_cursor": cursor_value, "after_key": key_value}
+        if index < len(self.bounds):
+            cursor_value, key_value = self.bounds[index]
+            upto = "null_key" if key_value is None else "key"
+            binds |= {"upto_cursor": cursor_value, "upto_key": key_value}
+        return _execute(self.conn, select_sql(self.table, self.window.low, after, upto), binds)
 
     def batches(self) -> Iterator[pa.Table]:
         """The connector's batches of every page, in (cursor, key) order, each row exactly once."""
-        page_rows = self.table.page_rows
-        cursor = self.cursor
-        while True:
-            rows, held, previous = 0, None, None
+        for index in range(len(self.bounds) + 1):
+            cursor = self.cursor if index == 0 else self._page(index)
             try:
-                for batch in cursor.fetch_arrow_batches():
-                    if not batch.num_rows:
-                        continue
-                    if held is not None:
-                        yield held
-                        previous = held
-                    held = batch
-                    rows += batch.num_rows
+                yield from (batch for batch in cursor.fetch_arrow_batches() if batch.num_rows)
             finally:
                 cursor.close()
             self.pages += 1
-            if held is None or not page_rows or rows < page_rows:
-                if held is not None:
-                    yield held
-                return
-            # a full page: the copies of its last (cursor, key) may go on past the limit, so they are read
-            # whole by one more query, and the next page starts strictly after that key
-            tail, after = self._last_key_group(held)
-            if tail == held.num_rows and previous is not None and self._same_key(previous, after):
-                raise LakemlError(
-                    f"{self.table.object}: more rows share {self.table.cursor}={after['after_cursor']} and one "
-                    f"{self.table.primary_key} than the connector puts in one batch; clean up the copies in "
-                    f"the source, or set page_rows: 0 for {self.table.name} in ingestion/sources.yml"
-                )
-            if tail < held.num_rows:
-                yield held.slice(0, held.num_rows - tail)
-            null_key = after["after_key"] is None
-            binds = self._binds(after)
-            group = _execute(self.conn, key_group_sql(self.table, self.window.low, null_key), binds)
-            try:
-                yield from (b for b in group.fetch_arrow_batches() if b.num_rows)
-            finally:
-                group.close()
-            kind: Literal["key", "null_key"] = "null_key" if null_key else "key"
-            cursor = _execute(self.conn, select_sql(self.table, self.window.low, kind), binds)
-
-    def _last_key_group(self, batch: pa.Table) -> tuple[int, dict[str, Any]]:
-        """How many rows at the end of `batch` share its last (cursor, key), NULL keys equal to each
-        other, and that key as bind values in bronze types."""
-        last = conform(batch.slice(batch.num_rows - 1), self.schema)
-        cursor_value = last.column(self.table.cursor)[0].as_py()
-        key_value = last.column(self.table.primary_key)[0].as_py()
-        cursors = batch.column(self.table.cursor)
-        keys = batch.column(self.table.primary_key)
-        same_cursor = pc.equal(cursors, cursors[-1]).fill_null(False)
-        same_key = pc.is_null(keys) if key_value is None else pc.equal(keys, keys[-1]).fill_null(False)
-        tail = int(pc.sum(pc.and_(same_cursor, same_key)).as_py() or 0)
-        return tail, {"after_cursor": cursor_value, "after_key": key_value}
-
-    def _same_key(self, batch: pa.Table, after: dict[str, Any]) -> bool:
-        """Whether `batch` (already handed on) ends with the key `after` names."""
-        _, last = self._last_key_group(batch.slice(batch.num_rows - 1))
-        return last == after
 
     def chunks(self) -> Iterator[pa.Table]:
         size = self.table.chunk_rows

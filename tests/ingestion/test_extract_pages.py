@@ -3,6 +3,7 @@ order, including exact copies split by a page boundary and rows whose key is NUL
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -68,3 +69,14 @@ def test_pages_continue_from_the_watermark_bound(awkward, tmp_path):
     got, paged = read(awkward, orders(tmp_path, page_rows=2), low=at(59))
     assert Counter(got) == Counter(expected) and paged.pages > 1
     assert all(ts >= at(59) for _, ts in got)
+
+
+@pytest.mark.parametrize("page_rows", [2, 5])
+def test_pages_are_key_ranges_between_bounds_numbered_once(awkward, tmp_path, page_rows):
+    """One query numbers the window and returns every page_rows-th (cursor, key); each page is the range
+    between two bounds, so a page query costs its own rows (no LIMIT re-sorting the rest of the window)."""
+    _, paged = read(awkward, orders(tmp_path, page_rows=page_rows))
+    bounds = [(ts, math.inf if key is None else key) for ts, key in paged.bounds]  # NULL keys last
+    assert bounds == sorted(bounds) and len(set(bounds)) == len(bounds)
+    assert paged.pages == len(paged.bounds) + 1
+    assert len(paged.bounds) <= (17 + 6 + 3) // page_rows

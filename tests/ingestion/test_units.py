@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from ingestion.commit import reconcile
 from ingestion.config import TableConfig, load_sources
-from ingestion.extract import Mode, Stream, Window, arrow_type, select_sql
+from ingestion.extract import Mode, Stream, Window, arrow_type, page_bounds_sql, select_sql
 from ingestion.manifest import Manifest, manifest_path, read_manifests, write_manifest
 from ingestion.retry import is_transient
 from ingestion.schema import TABLES, VIEWS
@@ -57,6 +57,15 @@ class FakeCursor:
     def execute(self, sql: str, params: dict[str, Any]) -> None:
         self.sql, self.params = sql, params
 
+    def fetchall(self) -> list[tuple[Any, ...]]:  # the page bounds: no full page in these windows
+        return []
+
+    def __enter__(self) -> FakeCursor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def fetch_arrow_batches(self):
         yield from self.batches
 
@@ -78,7 +87,7 @@ def test_stream_recuts_any_connector_batches_into_fixed_chunks(tmp_path):
     assert [c.num_rows for c in chunks] == [4, 4, 4, 4, 1]
     assert pa.concat_tables(chunks).column("ORDER_ID").to_pylist() == list(range(17))
     assert cursor.closed and "%(high)s" in cursor.sql
-    assert cursor.params == {"high": T, "page_rows": table.page_rows}
+    assert cursor.params == {"high": T}  # the page query; `page_rows` went to the bounds query
 
 
 def test_duplicate_copies_are_found_across_chunk_boundaries(tmp_path):
@@ -147,11 +156,16 @@ def test_sql_carries_values_only_as_bind_parameters(tmp_path):
     assert binds == {"low": T, "high": T + timedelta(hours=1), "keys_at_low": ("17", "18")}
     assert select_sql(table, None) == (
         "SELECT * FROM RETAIL.EXTRACT.ORDERS WHERE UPDATED_AT <= %(high)s "
-        "ORDER BY UPDATED_AT, ORDER_ID NULLS LAST LIMIT %(page_rows)s"
+        "ORDER BY UPDATED_AT, ORDER_ID NULLS LAST"
     )
     assert "%(after_cursor)s" in select_sql(table, T, "key") and "%(after_key)s" in select_sql(
         table, T, "key"
     )
+    page = select_sql(table, T, "key", "key")  # a page is a (cursor, key) range, never a LIMIT
+    assert "UPDATED_AT >= %(after_cursor)s" in page and "UPDATED_AT <= %(upto_cursor)s" in page
+    assert "ORDER_ID <= %(upto_key)s" in page and "LIMIT" not in page
+    assert "ORDER_ID" not in select_sql(table, T, None, "null_key").split("ORDER BY")[0]
+    assert "MOD(LAKEML_ROW, %(page_rows)s) = 0" in page_bounds_sql(table, T)
 
 
 def test_bronze_types_follow_snowflake_metadata_not_the_connectors_choice():
