@@ -142,6 +142,7 @@ def lakeml(home: Path):
 # processing time first). Otherwise the longest groups could be left to the end on one worker.
 LONG_GROUPS_FIRST = (
     "emulator",
+    "runner-workers",
     "dbt_glue",
     "dbt_build",
     "e2e",
@@ -149,6 +150,7 @@ LONG_GROUPS_FIRST = (
     "extraction_views",
     "ingestion-visibility",
     "crash-sweep-aws",
+    "dr",
     "ml_local_run",
     "terraform",
 )
