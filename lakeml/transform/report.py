@@ -37,6 +37,7 @@ class BuildReport:
     success: bool = True
     invocation_id: str | None = None  # dbt's, once the run results are published to the lake
     run_results: str | None = None  # their URI: runs/dbt/<invocation_id>/run_results.json
+    unit_tests_skipped: bool = False  # left out: unchanged code passed them before (transform.unit_tests)
 
     @property
     def models(self) -> int:
@@ -74,6 +75,7 @@ class BuildReport:
             "target": self.target,
             "invocation_id": self.invocation_id,
             "run_results": self.run_results,
+            "unit_tests_skipped": self.unit_tests_skipped,
             "summary": self.summary,
         }
 
@@ -86,6 +88,8 @@ class BuildReport:
             text += f"; warnings: {', '.join(self.warned)}"
         if self.skipped:
             text += f"; skipped {len(self.skipped)}"
+        if self.unit_tests_skipped:
+            text += "; unit tests not run (code unchanged since they passed)"
         return text
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from lakeml.core import environ
 from lakeml.core.errors import ConfigError, LakemlError
 from lakeml.core.lake.runs import RUN_RESULTS
+from lakeml.transform import unit_tests
 from lakeml.transform.project import PROFILES_DIR, PROJECT_DIR
 from lakeml.transform.report import BuildReport, NodeResult, node_result
 from lakeml.transform.runs import publish_run_results, visible_bronze
@@ -83,6 +84,9 @@ def build(
     selection): `--select silver` builds silver and its tests, never a gold test against a gold table
     this build did not make.
 
+    Without `select` or `full_refresh`, unit tests are left out while the code they test is the code
+    they last passed on (`lakeml.transform.unit_tests`; the report says `unit_tests_skipped`).
+
     dbt's run_results.json is then published to the target's lake with the bronze visibility index dbt
     read (`lakeml.transform.runs`), and the report carries its invocation id."""
     args = ["build"]
@@ -92,6 +96,12 @@ def build(
         args += ["--indirect-selection", "cautious"]
     if full_refresh:
         args.append("--full-refresh")
+    code = unit_tests.fingerprint(target.name)
+    skip_units = (
+        not select and not full_refresh and unit_tests.passed_before(target.results_dir, target.name, code)
+    )
+    if skip_units:
+        args += ["--exclude-resource-type", "unit_test"]
     bronze = visible_bronze(target.lake)
     (target.results_dir / RUN_RESULTS).unlink(missing_ok=True)  # never publish a previous build's
     report = run_dbt(target, args, progress=progress, on_node=on_node)
@@ -100,6 +110,8 @@ def build(
     )
     if published:
         report.invocation_id, report.run_results = published.invocation_id, published.run_results
+    report.unit_tests_skipped = skip_units
+    unit_tests.remember(target.results_dir, target.name, code, report)
     return report
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -259,3 +260,71 @@ def test_incremental_result_equals_a_full_refresh(incremental: dict[str, Any]) -
         pd.testing.assert_frame_equal(frame, rebuilt[name][frame.columns], check_dtype=False, obj=name)
     orders = rebuilt["silver/orders"]
     assert len(orders) == len(HISTORY.tables["ORDERS"])
+
+
+# --- the daily build: what the day did not change is neither rebuilt nor tested again ---------------
+
+SKIP_LINE = "not run: it passed on this same data"  # test_materialization.sql logs it for a skipped test
+
+
+def _log_since(log: Path, offset: int) -> str:
+    text = log.read_text(errors="replace")
+    return text[offset:] if len(text) >= offset else text  # dbt rotated its log: read all of it
+
+
+@pytest.fixture(scope="module")
+def daily(incremental: dict[str, Any]) -> dict[str, Any]:
+    """After the refresh: a full `lakeml transform` (every data test passes on these tables), then a day
+    whose only change is an order cancelled now (no new snapshot, no completed label window), built
+    with `lakeml transform` as the daily flow does, then a full refresh to compare with."""
+    home: Home = incremental["home"]
+    settle = home.lakeml("--json", "transform")
+    before = partition_files(home.lake / "gold/customer_features")
+    order = dict(next(o for o in HISTORY.tables["ORDERS"] if o["ORDER_ID"] == EDITED_ORDER + 1))
+    order.update(STATUS="cancelled", UPDATED_AT=HISTORY.end)
+    write_run(home.lake, "ORDERS", "day-3", HISTORY.end.date(), [order])
+    log = home.path / "dbt" / "logs" / "dbt.log"
+    offset = len(log.read_text(errors="replace"))
+    step = home.lakeml("--json", "transform")
+    skipped = [line for line in _log_since(log, offset).splitlines() if SKIP_LINE in line]
+    after = partition_files(home.lake / "gold/customer_features")
+    state = _snapshot(home)
+    refresh = home.lakeml("--json", "transform", "--full-refresh")
+    return {
+        "home": home,
+        "settle": settle,
+        "step": step,
+        "skipped": skipped,
+        "before": before,
+        "after": after,
+        "state": state,
+        "refresh": refresh,
+    }
+
+
+def test_a_day_without_a_new_snapshot_writes_no_gold_partition_and_skips_what_it_did_not_change(
+    daily: dict[str, Any],
+) -> None:
+    assert daily["settle"].code == 0, daily["settle"]
+    assert daily["step"].code == 0, daily["step"]
+    doc = daily["step"].json
+    assert doc["unit_tests_skipped"] is True  # the code passed them in the first build and is unchanged
+    assert doc["failed"] == [] and doc["passed"] == doc["tests"]
+    assert daily["after"] == daily["before"]  # customer_features: not one file rewritten
+    # the gold tests whose every input is unchanged gold (customer_features, churn_training_set) passed
+    # without a query; those reading silver (rebuilt today) ran
+    assert len(daily["skipped"]) >= 9, daily["skipped"]
+    assert not any("relationships_customer_features" in line for line in daily["skipped"])
+    assert not any("training_label_windows_complete" in line for line in daily["skipped"])
+
+
+def test_the_daily_build_equals_a_full_refresh_with_every_test(daily: dict[str, Any]) -> None:
+    refresh = daily["refresh"]
+    assert refresh.code == 0, refresh
+    assert refresh.json["unit_tests_skipped"] is False and refresh.json["passed"] == refresh.json["tests"]
+    rebuilt = _snapshot(daily["home"])
+    for name, frame in daily["state"].items():
+        assert len(frame) > 0, name
+        pd.testing.assert_frame_equal(frame, rebuilt[name][frame.columns], check_dtype=False, obj=name)
+    cancelled = rebuilt["silver/orders"].set_index("order_id").loc[EDITED_ORDER + 1, "status"]
+    assert cancelled == "cancelled"

@@ -2,19 +2,29 @@
     materialized='incremental',
     incremental_strategy='insert_overwrite',
     partition_by=['snapshot_date'],
+    meta={'data_version': true},
+    post_hook="{{ lakeml_mark_built() }}",
 ) }}
 -- customer_features + label, only where the label window [snapshot_date, snapshot_date + horizon) is
 -- complete (every day of it is before the day of the latest order). churned = 1 when the customer
 -- placed no order in that window. Incremental runs add the snapshots whose window completed since.
+-- A day that completes no label window writes nothing and costs one probe (macros/incremental_work.sql).
 {%- set horizon = var('churn_horizon_days') | int %}
+{%- set window_complete %}
+  date_add(snapshot_date, {{ horizon }}) <= {{ data_end_date(ref('orders')) }}
+  {%- if is_incremental() %}
+    and snapshot_date > (select coalesce(max(snapshot_date), date'1900-01-01') from {{ this }})
+  {%- endif %}
+{%- endset %}
+{%- set pending = not is_incremental() or lakeml_has_rows(
+    'select distinct snapshot_date from ' ~ ref('customer_features') ~ ' where ' ~ window_complete) %}
+{%- if pending %}{% do lakeml_mark_written() %}{% endif %}
 
 with features as (
   select *
   from {{ ref('customer_features') }}
-  where date_add(snapshot_date, {{ horizon }}) <= {{ data_end_date(ref('orders')) }}
-  {%- if is_incremental() %}
-    and snapshot_date > (select coalesce(max(snapshot_date), date'1900-01-01') from {{ this }})
-  {%- endif %}
+  where {{ window_complete }}
+  {%- if not pending %} and false{% endif %}
 ),
 
 future_orders as (
