@@ -88,6 +88,7 @@ def test_every_area_has_a_module_with_tests() -> None:
         "transform",
         "flow",
         "monitoring",
+        "audit",
     }
     assert expected <= set(TESTED_MODULES), f"modules without tftest files: {expected - set(TESTED_MODULES)}"
     for module in expected:

@@ -21,4 +21,5 @@ module "lakeml" {
   vpc_id                    = var.vpc_id
   route_table_ids           = var.route_table_ids
   subnet_ids                = var.subnet_ids
+  access_analyzer           = false
 }

@@ -20,4 +20,6 @@ module "lakeml" {
   vpc_id                    = var.vpc_id
   route_table_ids           = var.route_table_ids
   subnet_ids                = var.subnet_ids
+  private_networking        = true
+  audit_log_retention_days  = 730
 }

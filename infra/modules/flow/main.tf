@@ -52,6 +52,7 @@ resource "aws_cloudwatch_log_group" "flow" {
 }
 
 resource "aws_sfn_state_machine" "flow" {
+  # checkov:skip=CKV_AWS_285:execution history is logged (level var.log_level) without execution data: inputs and outputs carry error causes already in the lake's run records, kept out of logs on purpose
   name       = local.name
   role_arn   = aws_iam_role.flow.arn
   type       = "STANDARD"
@@ -177,6 +178,7 @@ locals {
 
 # Off until the Snowflake secret holds a value (docs/aws.md): a run before that fails at the first table.
 resource "aws_scheduler_schedule" "daily" {
+  # checkov:skip=CKV_AWS_297:the schedule holds table names and pipeline parameters only, no data; a CMK here would add a key grant to the scheduler role for nothing secret
   name                         = local.name
   description                  = "Start the lakeml daily flow with the configured tables"
   schedule_expression          = var.schedule_expression

@@ -4,6 +4,7 @@
 # the CMK. Every function of the stack is one instance, so they cannot drift apart in how they are run.
 
 data "aws_region" "current" {}
+data "aws_partition" "current" {}
 
 locals {
   function_name = "${var.name_prefix}-${var.name}"
@@ -57,8 +58,23 @@ locals {
   }
 }
 
+# In a VPC, Lambda creates and deletes the function's network interfaces as this role: the AWS managed
+# policy for exactly that (ec2:*NetworkInterface* on "*", which has no narrower resource form).
+resource "aws_iam_role_policy_attachment" "vpc" {
+  count      = var.vpc_config == null ? 0 : 1
+  role       = aws_iam_role.function.name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+}
+
+resource "aws_iam_role_policy" "keys" {
+  count  = length(var.key_statements) == 0 ? 0 : 1
+  name   = "keys"
+  role   = aws_iam_role.function.id
+  policy = jsonencode({ Version = "2012-10-17", Statement = var.key_statements })
+}
+
 resource "aws_lambda_function" "function" {
-  # checkov:skip=CKV_AWS_117:the functions call AWS APIs only; inside a VPC they would need endpoints or a NAT
+  # checkov:skip=CKV_AWS_117:vpc_config is set when the stack's private_networking is on (staging, prod); dev runs outside a VPC
   # checkov:skip=CKV_AWS_272:Lambda code signing applies to .zip packages only, not container images
   # checkov:skip=CKV_AWS_116:synchronous callers (Step Functions, SageMaker) see the error; async ones retry
   function_name = local.function_name
@@ -93,7 +109,15 @@ resource "aws_lambda_function" "function" {
     mode = "Active"
   }
 
-  depends_on = [aws_cloudwatch_log_group.function, aws_iam_role_policy.function]
+  dynamic "vpc_config" {
+    for_each = var.vpc_config == null ? [] : [var.vpc_config]
+    content {
+      subnet_ids         = vpc_config.value.subnet_ids
+      security_group_ids = vpc_config.value.security_group_ids
+    }
+  }
+
+  depends_on = [aws_cloudwatch_log_group.function, aws_iam_role_policy.function, aws_iam_role_policy_attachment.vpc]
 }
 
 # Statements by id, so tests (tests/*.tftest.hcl) can assert on one statement by name.

@@ -22,3 +22,8 @@ output "environment" {
   description = "The function's environment."
   value       = aws_lambda_function.function.environment[0].variables
 }
+
+output "vpc_config" {
+  description = "Subnets and security groups the function runs in (null outside a VPC)."
+  value       = var.vpc_config
+}

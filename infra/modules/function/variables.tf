@@ -95,3 +95,23 @@ variable "reserved_concurrency" {
   type        = number
   default     = null
 }
+
+variable "vpc_config" {
+  description = "Private networking: the subnets and security groups the function runs in (its role then gets AWSLambdaVPCAccessExecutionRole for the network interfaces). Null: outside any VPC."
+  type = object({
+    subnet_ids         = list(string)
+    security_group_ids = list(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.vpc_config == null || (length(try(var.vpc_config.subnet_ids, [])) > 0 && length(try(var.vpc_config.security_group_ids, [])) > 0)
+    error_message = "vpc_config needs at least one subnet and one security group."
+  }
+}
+
+variable "key_statements" {
+  description = "IAM statements for the keys the function passes to AWS services (e.g. a CMK SageMaker encrypts an endpoint with), kept in a second inline policy `keys` beside the least-privilege one. Empty: none."
+  type        = any
+  default     = []
+}

@@ -50,6 +50,23 @@ resource "aws_glue_security_configuration" "sessions" {
   }
 }
 
+# The account's Data Catalog (per region: one env per account) at rest under the lake key, and connection
+# passwords encrypted too (returned encrypted by GetConnection). Every principal that reads the catalog
+# then needs kms:Decrypt through Glue (writers also GenerateDataKey/Encrypt): the session role's key
+# statement covers it, the dbt task and the SageMaker execution role have theirs in a `keys` policy.
+resource "aws_glue_data_catalog_encryption_settings" "catalog" {
+  data_catalog_encryption_settings {
+    encryption_at_rest {
+      catalog_encryption_mode = "SSE-KMS"
+      sse_aws_kms_key_id      = var.kms_key_arn
+    }
+    connection_password_encryption {
+      return_connection_password_encrypted = true
+      aws_kms_key_id                       = var.kms_key_arn
+    }
+  }
+}
+
 resource "aws_iam_role" "dbt" {
   name        = local.role_name
   description = "Glue interactive sessions of dbt-glue: read bronze, write silver/gold/quarantine"

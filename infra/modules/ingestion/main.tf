@@ -69,9 +69,17 @@ resource "aws_cloudwatch_log_group" "function" {
 
 # ---------------------------------------------------------------------------------------- function
 
+# In a VPC, Lambda creates and deletes the function's network interfaces as this role (the AWS managed
+# policy for exactly that: ec2:*NetworkInterface* on "*", which has no narrower resource form).
+resource "aws_iam_role_policy_attachment" "vpc" {
+  count      = var.vpc_config == null ? 0 : 1
+  role       = aws_iam_role.ingestion.name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+}
+
 resource "aws_lambda_function" "ingestion" {
   # checkov:skip=CKV_AWS_116:failed async events go to the on-failure destination (the SQS queue below, with the error); a dead_letter_config would be a second copy without it
-  # checkov:skip=CKV_AWS_117:the function reaches Snowflake over the internet; inside a VPC it would need a NAT gateway (infra/modules/network is ready when it moves)
+  # checkov:skip=CKV_AWS_117:vpc_config is set when the stack's private_networking is on (staging, prod); dev runs outside a VPC
   # checkov:skip=CKV_AWS_272:Lambda code signing applies to .zip packages only, not container images
   # checkov:skip=CKV_AWS_173:the environment holds names only (the credentials are in Secrets Manager); Lambda encrypts it at rest
   function_name = local.function_name
@@ -108,7 +116,17 @@ resource "aws_lambda_function" "ingestion" {
     mode = "Active"
   }
 
-  depends_on = [aws_cloudwatch_log_group.function, aws_iam_role_policy.ingestion]
+  # In private subnets the function reaches AWS through the network module's endpoints and Snowflake
+  # through the subnets' NAT gateway (or a PrivateLink endpoint): the security group allows HTTPS out only.
+  dynamic "vpc_config" {
+    for_each = var.vpc_config == null ? [] : [var.vpc_config]
+    content {
+      subnet_ids         = vpc_config.value.subnet_ids
+      security_group_ids = vpc_config.value.security_group_ids
+    }
+  }
+
+  depends_on = [aws_cloudwatch_log_group.function, aws_iam_role_policy.ingestion, aws_iam_role_policy_attachment.vpc]
 }
 
 resource "aws_lambda_function_event_invoke_config" "ingestion" {

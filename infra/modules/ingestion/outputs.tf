@@ -47,3 +47,8 @@ output "reserved_concurrency" {
   description = "Reserved concurrent executions of the function (-1: unreserved)."
   value       = aws_lambda_function.ingestion.reserved_concurrent_executions
 }
+
+output "vpc_config" {
+  description = "Subnets and security groups the function runs in (null outside a VPC)."
+  value       = var.vpc_config
+}

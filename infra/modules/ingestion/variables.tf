@@ -141,3 +141,17 @@ variable "log_level" {
     error_message = "log_level must be DEBUG, INFO, WARNING or ERROR."
   }
 }
+
+variable "vpc_config" {
+  description = "Private networking: the subnets and security groups the function runs in (its role then gets AWSLambdaVPCAccessExecutionRole for the network interfaces). Null: outside any VPC."
+  type = object({
+    subnet_ids         = list(string)
+    security_group_ids = list(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.vpc_config == null || (length(try(var.vpc_config.subnet_ids, [])) > 0 && length(try(var.vpc_config.security_group_ids, [])) > 0)
+    error_message = "vpc_config needs at least one subnet and one security group."
+  }
+}

@@ -26,7 +26,8 @@ locals {
   image_parts    = regex("^([0-9]{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?/([a-z0-9._/-]+?)(?::[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$", var.image_uri)
   repository_arn = "arn:${local.partition}:ecr:${local.image_parts[1]}:${local.image_parts[0]}:repository/${local.image_parts[2]}"
 
-  approver_principals = length(var.approver_principal_arns) > 0 ? var.approver_principal_arns : ["arn:${local.partition}:iam::${local.account_id}:root"]
+  # No principals, no approver role (dev): the role is never trusted by the whole account.
+  approver_enabled = length(var.approver_principal_arns) > 0
 
   bucket_name   = element(split(":::", var.lake_bucket_arn), 1)
   feature_group = jsondecode(file(coalesce(var.feature_group_file, "${path.module}/feature_group.json")))
@@ -211,17 +212,74 @@ locals {
   }
 }
 
+# The CMK the jobs, models and feature group are encrypted with, and the Glue catalog (encrypted with the
+# same key), used through those services: a second inline policy, so the least-privilege document above
+# stays what the code's calls need and this one what the keys need.
+resource "aws_iam_role_policy" "execution_keys" {
+  name   = "keys"
+  role   = aws_iam_role.execution.id
+  policy = jsonencode(local.execution_keys_policy)
+}
+
+locals {
+  execution_keys_policy = {
+    Version = "2012-10-17"
+    Statement = concat([
+      {
+        # Job volumes (VolumeKmsKeyId), job outputs (KmsKeyId) and the online store: SageMaker creates
+        # grants on the key for the resources it makes in this role's name.
+        Sid       = "JobKeyGrantsThroughSageMaker"
+        Effect    = "Allow"
+        Action    = "kms:CreateGrant"
+        Resource  = var.kms_key_arn
+        Condition = { StringEquals = { "kms:ViaService" = "sagemaker.${local.region}.amazonaws.com" }, Bool = { "kms:GrantIsForAWSResource" = "true" } }
+      },
+      {
+        Sid       = "FeatureStoreKeyThroughSageMaker"
+        Effect    = "Allow"
+        Action    = ["kms:DescribeKey", "kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"]
+        Resource  = var.kms_key_arn
+        Condition = { StringEquals = { "kms:ViaService" = "sagemaker.${local.region}.amazonaws.com" } }
+      },
+      {
+        # The offline store's table in the encrypted Glue Data Catalog.
+        Sid       = "CatalogKeyThroughGlue"
+        Effect    = "Allow"
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"]
+        Resource  = var.kms_key_arn
+        Condition = { StringEquals = { "kms:ViaService" = "glue.${local.region}.amazonaws.com" } }
+      },
+      ], var.private_networking ? [{
+        # Jobs and models in private subnets: SageMaker makes their network interfaces as this role. The
+        # EC2 network-interface actions have no narrower resource form that SageMaker's calls fit.
+        Sid    = "JobNetworkInterfaces"
+        Effect = "Allow"
+        Action = [
+          "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
+          "ec2:DeleteNetworkInterfacePermission", "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs",
+          "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+        ]
+        Resource = "*"
+    }] : [])
+  }
+}
+
 # ------------------------------------------------------------------------------------ approver role
 
+# Trusted by the named principals only, and only in a session that signed in with MFA
+# (aws:MultiFactorAuthPresent is absent, so false, for sessions without it). No principals: no role.
 resource "aws_iam_role" "approver" {
+  count       = local.approver_enabled ? 1 : 0
   name        = "${var.name_prefix}-model-approver"
   description = "The only lakeml role that may approve or reject a version of ${var.model_package_group_name}"
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
+      Sid       = "NamedPrincipalsWithMfa"
       Effect    = "Allow"
-      Principal = { AWS = local.approver_principals }
+      Principal = { AWS = var.approver_principal_arns }
       Action    = "sts:AssumeRole"
+      Condition = { Bool = { "aws:MultiFactorAuthPresent" = "true" } }
     }]
   })
   max_session_duration = 3600
@@ -236,7 +294,8 @@ resource "aws_iam_policy" "approver" {
 }
 
 resource "aws_iam_role_policy_attachment" "approver" {
-  role       = aws_iam_role.approver.name
+  count      = local.approver_enabled ? 1 : 0
+  role       = aws_iam_role.approver[0].name
   policy_arn = aws_iam_policy.approver.arn
 }
 
@@ -358,8 +417,8 @@ resource "aws_glue_catalog_database" "feature_store" {
 }
 
 # Exactly the group `IngestFeatures` would create (ensure_group compares and refuses a mismatch), with the
-# offline store in the lake under the CMK. The online store keeps SageMaker's default encryption: a CMK
-# there would need grants for every PutRecord/GetRecord caller.
+# offline store in the lake and the online store, both under the CMK (PutRecord/GetRecord callers need
+# kms:Decrypt/GenerateDataKey through SageMaker: the execution role's `keys` policy).
 resource "aws_sagemaker_feature_group" "features" {
   feature_group_name             = local.feature_group.name
   record_identifier_feature_name = local.feature_group.record_id
@@ -377,6 +436,9 @@ resource "aws_sagemaker_feature_group" "features" {
 
   online_store_config {
     enable_online_store = true
+    security_config {
+      kms_key_id = var.kms_key_arn
+    }
   }
 
   offline_store_config {
@@ -391,7 +453,7 @@ resource "aws_sagemaker_feature_group" "features" {
     }
   }
 
-  depends_on = [aws_iam_role_policy.execution]
+  depends_on = [aws_iam_role_policy.execution, aws_iam_role_policy.execution_keys]
 }
 
 # ------------------------------------------------------------------------------------------ pipelines
@@ -412,5 +474,6 @@ resource "aws_sagemaker_pipeline" "pipeline" {
 # Statements by id, so tests (tests/*.tftest.hcl) can assert on one statement by name.
 locals {
   execution_by_sid = { for s in jsondecode(aws_iam_role_policy.execution.policy).Statement : s.Sid => s }
+  keys_by_sid      = { for s in jsondecode(aws_iam_role_policy.execution_keys.policy).Statement : s.Sid => s }
   approver_by_sid  = { for s in jsondecode(aws_iam_policy.approver.policy).Statement : s.Sid => s }
 }

@@ -14,8 +14,8 @@ output "execution_role_arn" {
 }
 
 output "approver_role_arn" {
-  description = "ARN of the role that alone may approve model versions."
-  value       = aws_iam_role.approver.arn
+  description = "ARN of the role that alone may approve model versions (null without approver_principal_arns)."
+  value       = one(aws_iam_role.approver[*].arn)
 }
 
 output "approver_policy_arn" {

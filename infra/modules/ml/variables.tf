@@ -67,9 +67,14 @@ variable "pipeline_lambda_arns" {
 }
 
 variable "approver_principal_arns" {
-  description = "IAM principals (roles of people, e.g. an SSO permission set's role) that may assume the approver role. Empty trusts the account, leaving the choice to identity policies."
+  description = "IAM users or roles of the people who may assume the approver role, in a session signed in with MFA. Never the account root (that would trust every principal of the account). Empty: no approver role (the approver policy remains, to attach to an SSO permission set)."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.approver_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(user|role)/[A-Za-z0-9_+=,.@/-]+$", arn))])
+    error_message = "approver_principal_arns must be IAM user or role ARNs (arn:aws:iam::<account>:user/<name> or :role/<name>), never an account root: the approver role is never trusted by a whole account."
+  }
 }
 
 variable "on_approval_function_arn" {
@@ -114,4 +119,10 @@ variable "pipeline_names" {
   description = "Names of the pipelines (ml_pipelines/pipeline/target.py TRAINING_PIPELINE, BATCH_PIPELINE)."
   type        = object({ training = string, scoring = string })
   default     = { training = "lakeml-churn-training", scoring = "lakeml-churn-batch-scoring" }
+}
+
+variable "private_networking" {
+  description = "Whether the pipeline's jobs and the endpoints' models run in private subnets (VpcConfig): the execution role then may manage their network interfaces."
+  type        = bool
+  default     = false
 }

@@ -1,6 +1,7 @@
-# Optional private paths to AWS APIs for compute running in a VPC (SageMaker jobs, Glue, a Lambda placed
-# in the VPC): S3 and DynamoDB through free gateway endpoints, Secrets Manager and SageMaker through
-# interface endpoints reachable on 443 from inside the VPC only. Nothing is created without a vpc_id.
+# Private paths to AWS APIs for compute running in a VPC (the Lambdas, the dbt task and the SageMaker jobs
+# and models when the stack's private_networking is on): S3 and DynamoDB through free gateway endpoints,
+# every other API the runtimes call through interface endpoints reachable on 443 from inside the VPC only,
+# and the security group the runtimes themselves run in. Nothing is created without a vpc_id.
 
 data "aws_region" "current" {}
 
@@ -70,5 +71,25 @@ resource "aws_vpc_endpoint" "interface" {
       condition     = length(var.subnet_ids) > 0
       error_message = "subnet_ids is empty: interface endpoints need at least one private subnet."
     }
+  }
+}
+
+# What the Lambdas and the SageMaker jobs and models run in: no inbound rule; outbound HTTPS only (to the
+# interface endpoints, the gateway endpoints' prefix lists, and — through the private subnets' NAT, if any —
+# Snowflake, which ingestion reaches over the internet or PrivateLink).
+resource "aws_security_group" "runtimes" {
+  # checkov:skip=CKV2_AWS_5:attached in other modules (the Lambdas' vpc_config) and at run time (SageMaker jobs and models from the pipeline definition and the deployer), which checkov cannot follow
+  count = local.enabled ? 1 : 0
+
+  name        = "${var.name_prefix}-runtimes"
+  description = "lakeml Lambdas and SageMaker jobs/models: HTTPS out only"
+  vpc_id      = var.vpc_id
+
+  egress {
+    description = "HTTPS to AWS APIs (endpoints) and the Snowflake source"
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
   }
 }

@@ -12,3 +12,8 @@ output "endpoint_security_group_id" {
   description = "Security group of the interface endpoints (null without a vpc_id)."
   value       = one(aws_security_group.endpoints[*].id)
 }
+
+output "runtime_security_group_id" {
+  description = "Security group of the Lambdas and SageMaker jobs/models in private subnets (HTTPS out only; null without a vpc_id)."
+  value       = one(aws_security_group.runtimes[*].id)
+}

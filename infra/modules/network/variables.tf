@@ -27,7 +27,15 @@ variable "subnet_ids" {
 }
 
 variable "interface_services" {
-  description = "Services reached through interface endpoints (suffixes of com.amazonaws.<region>.). ecr.api, ecr.dkr, logs and glue let the dbt Fargate task (no public IP) pull its image, log and drive Glue sessions without a NAT gateway."
+  description = "Services reached through interface endpoints (suffixes of com.amazonaws.<region>.): what the runtimes in private subnets call without a NAT gateway. ecr.api/ecr.dkr/logs (image pulls, logs), sts, secretsmanager (ingestion's source secret), glue (dbt-glue sessions, the catalog), sagemaker.api/sagemaker.runtime/sagemaker.featurestore-runtime (pipelines, registry, deploys, IngestFeatures), application-autoscaling (the deployer), sns (notify), states (the flow's callers), monitoring (metrics)."
   type        = list(string)
-  default     = ["secretsmanager", "sagemaker.api", "sagemaker.runtime", "ecr.api", "ecr.dkr", "logs", "glue"]
+  default = [
+    "sts", "logs", "ecr.api", "ecr.dkr", "secretsmanager", "glue", "sagemaker.api", "sagemaker.runtime",
+    "sagemaker.featurestore-runtime", "application-autoscaling", "sns", "states", "monitoring",
+  ]
+
+  validation {
+    condition     = length(var.interface_services) == length(distinct(var.interface_services))
+    error_message = "interface_services must not repeat a service."
+  }
 }

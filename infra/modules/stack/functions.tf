@@ -21,6 +21,25 @@ locals {
     LAKEML_AWS__ACCOUNT_ID  = local.account
   }
 
+  # SageMaker encrypts what the deploy functions create (the endpoint's storage volumes, KmsKeyId of the
+  # endpoint config) with the lake key, through grants it makes in the caller's name.
+  endpoint_key_statements = [
+    {
+      Sid       = "EndpointKeyGrantsThroughSageMaker"
+      Effect    = "Allow"
+      Action    = "kms:CreateGrant"
+      Resource  = module.lake.kms_key_arn
+      Condition = { StringEquals = { "kms:ViaService" = "sagemaker.${local.region}.amazonaws.com" }, Bool = { "kms:GrantIsForAWSResource" = "true" } }
+    },
+    {
+      Sid       = "EndpointKeyDescribeThroughSageMaker"
+      Effect    = "Allow"
+      Action    = "kms:DescribeKey"
+      Resource  = module.lake.kms_key_arn
+      Condition = { StringEquals = { "kms:ViaService" = "sagemaker.${local.region}.amazonaws.com" } }
+    },
+  ]
+
   lake_key_through = {
     for services in [["s3"], ["sns"]] : join("-", services) => {
       Sid      = "LakeKeyThrough${title(join("", services))}"
@@ -102,6 +121,8 @@ locals {
 }
 
 module "notify" {
+  vpc_config = local.runtime_vpc
+
   source = "../function"
 
   name_prefix        = local.name_prefix
@@ -130,6 +151,8 @@ module "notify" {
 }
 
 module "quality" {
+  vpc_config = local.runtime_vpc
+
   source = "../function"
 
   name_prefix        = local.name_prefix
@@ -169,6 +192,8 @@ module "quality" {
 }
 
 module "on_approval" {
+  vpc_config = local.runtime_vpc
+
   source = "../function"
 
   name_prefix        = local.name_prefix
@@ -184,13 +209,16 @@ module "on_approval" {
   # One deploy at a time: SageMaker may send the same event twice, and two blue/green updates of one
   # endpoint would race.
   reserved_concurrency = 1
-  environment = merge(local.function_environment, {
+  environment = merge(local.function_environment, local.sagemaker_environment, {
     LAKEML_AWS__SAGEMAKER_ROLE_ARN = module.ml.execution_role_arn
   })
   policy_statements = local.deploy_statements["on-approval"]
+  key_statements    = local.endpoint_key_statements
 }
 
 module "deploy_staging" {
+  vpc_config = local.runtime_vpc
+
   source = "../function"
 
   name_prefix          = local.name_prefix
@@ -204,8 +232,9 @@ module "deploy_staging" {
   metrics_namespace    = "lakeml/serving"
   timeout_seconds      = 300
   reserved_concurrency = 1
-  environment = merge(local.function_environment, {
+  environment = merge(local.function_environment, local.sagemaker_environment, {
     LAKEML_AWS__SAGEMAKER_ROLE_ARN = module.ml.execution_role_arn
   })
   policy_statements = local.deploy_statements["deploy-staging"]
+  key_statements    = local.endpoint_key_statements
 }

@@ -3,6 +3,22 @@
 
 locals {
   name_prefix = coalesce(var.name_prefix, "lakeml-${var.env}")
+
+  # private_networking: the Lambdas and the SageMaker jobs and models run in the private subnets, in the
+  # network module's runtimes security group, and reach AWS through its endpoints (the dbt task always
+  # runs in subnet_ids, without a public IP).
+  runtime_security_group_ids = var.private_networking ? [module.network.runtime_security_group_id] : []
+  runtime_vpc                = var.private_networking ? { subnet_ids = var.subnet_ids, security_group_ids = local.runtime_security_group_ids } : null
+
+  # What the code that builds SageMaker jobs and endpoint configs reads (lakeml.core.settings AwsSettings):
+  # the key they are encrypted with and, with private_networking, their subnets and security group.
+  sagemaker_environment = merge(
+    { LAKEML_AWS__SAGEMAKER_KMS_KEY_ARN = module.lake.kms_key_arn },
+    var.private_networking ? {
+      LAKEML_AWS__SAGEMAKER_SUBNET_IDS         = jsonencode(var.subnet_ids)
+      LAKEML_AWS__SAGEMAKER_SECURITY_GROUP_IDS = jsonencode(local.runtime_security_group_ids)
+    } : {},
+  )
 }
 
 module "lake" {
@@ -53,6 +69,7 @@ module "ingestion" {
   reserved_concurrency = var.ingestion_reserved_concurrency == null ? null : max(var.ingestion_reserved_concurrency, module.flow.max_map_concurrency)
   log_retention_days   = var.log_retention_days
   log_level            = var.log_level
+  vpc_config           = local.runtime_vpc
 }
 
 module "glue" {
@@ -88,6 +105,7 @@ module "ml" {
   on_approval_function_arn        = module.on_approval.function_arn
   on_pipeline_failed_function_arn = module.notify.function_arn
   pipeline_definition_files       = var.pipeline_definition_files
+  private_networking              = var.private_networking
 }
 
 module "transform" {
@@ -158,6 +176,17 @@ module "monitoring" {
   }
 }
 
+module "audit" {
+  source = "../audit"
+
+  name_prefix              = local.name_prefix
+  lake_bucket_arn          = module.lake.bucket_arn
+  force_destroy            = var.throwaway
+  kms_deletion_window_days = var.throwaway ? 7 : 30
+  log_retention_days       = var.audit_log_retention_days
+  access_analyzer          = var.access_analyzer
+}
+
 module "network" {
   source = "../network"
 
@@ -184,5 +213,6 @@ locals {
       LAKEML_AWS__WARNING_TOPIC_ARN   = module.monitoring.warning_topic_arn
       LAKEML_AWS__CRITICAL_TOPIC_ARN  = module.monitoring.critical_topic_arn
     },
+    local.sagemaker_environment,
   )
 }

@@ -135,3 +135,13 @@ output "ingestion_environment" {
   description = "Environment of the ingestion Lambda."
   value       = module.ingestion.environment
 }
+
+output "audit" {
+  description = "The CloudTrail trail, its bucket and key, and the account's Access Analyzer (null when off)."
+  value = {
+    trail_arn           = module.audit.trail_arn
+    trail_bucket        = module.audit.trail_bucket_name
+    kms_key_arn         = module.audit.kms_key_arn
+    access_analyzer_arn = module.audit.access_analyzer_arn
+  }
+}

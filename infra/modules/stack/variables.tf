@@ -34,6 +34,11 @@ variable "throwaway" {
   description = "A throwaway env: destroy empties buckets, secrets and keys go at once, the table may be deleted. Never for prod."
   type        = bool
   default     = false
+
+  validation {
+    condition     = !(var.env == "prod" && var.throwaway)
+    error_message = "prod cannot be throwaway: it would lose deletion protection and let destroy empty the lake. Set throwaway = false."
+  }
 }
 
 variable "quarantine_retention_days" {
@@ -127,9 +132,14 @@ variable "model_package_group_name" {
 }
 
 variable "approver_principal_arns" {
-  description = "Principals that may assume the model approver role; empty trusts the account."
+  description = "IAM users or roles that may assume the model approver role (with MFA). Required in staging and prod; empty in dev creates no approver role. Never an account root."
   type        = list(string)
   default     = []
+
+  validation {
+    condition     = var.env == "dev" || length(var.approver_principal_arns) > 0
+    error_message = "approver_principal_arns is empty: staging and prod need the named principals (IAM users or roles of people) who may approve model versions."
+  }
 }
 
 variable "alert_emails" {
@@ -154,4 +164,27 @@ variable "subnet_ids" {
   description = "Private subnets: the interface endpoints, and where the flow runs the dbt task (needs a route to AWS APIs)."
   type        = list(string)
   default     = []
+}
+
+variable "private_networking" {
+  description = "Run the Lambdas and the SageMaker jobs and models in subnet_ids (security group from the network module, HTTPS out only), reaching AWS through the VPC endpoints; needs vpc_id, subnet_ids and route_table_ids. On in staging and prod."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !var.private_networking || (var.vpc_id != null && length(var.subnet_ids) > 0 && length(var.route_table_ids) > 0)
+    error_message = "private_networking needs vpc_id, subnet_ids (private subnets) and route_table_ids (their route tables, for the S3 and DynamoDB gateway endpoints)."
+  }
+}
+
+variable "access_analyzer" {
+  description = "Create the account's IAM Access Analyzer. On in staging and prod; off in dev (the emulator has no Access Analyzer API) or where an organisation analyzer exists."
+  type        = bool
+  default     = true
+}
+
+variable "audit_log_retention_days" {
+  description = "Days CloudTrail log files are kept (at least 90)."
+  type        = number
+  default     = 365
 }

@@ -82,6 +82,7 @@ resource "aws_ecs_task_definition" "dbt" {
 
 # Egress only, HTTPS only: the task calls AWS APIs (Glue, S3, ECR, Logs) and starts no listener.
 resource "aws_security_group" "dbt" {
+  # checkov:skip=CKV2_AWS_5:attached at run time: the state machine's ecs:runTask passes it (dbt_security_groups_csv), which checkov cannot follow
   count = var.vpc_id == null ? 0 : 1
 
   name        = local.name
@@ -161,6 +162,23 @@ resource "aws_iam_role_policy" "task" {
   name   = "least-privilege"
   role   = aws_iam_role.task.id
   policy = jsonencode(local.task_policy)
+}
+
+# The Glue Data Catalog is encrypted with the lake key (module glue): reading and updating tables through
+# Glue needs the key through Glue. A second inline policy: what the key needs, beside what the code calls.
+resource "aws_iam_role_policy" "task_keys" {
+  name = "keys"
+  role = aws_iam_role.task.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "CatalogKeyThroughGlue"
+      Effect    = "Allow"
+      Action    = ["kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"]
+      Resource  = var.kms_key_arn
+      Condition = { StringEquals = { "kms:ViaService" = "glue.${local.region}.amazonaws.com" } }
+    }]
+  })
 }
 
 locals {

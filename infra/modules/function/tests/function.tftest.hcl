@@ -2,6 +2,9 @@ mock_provider "aws" {
   mock_data "aws_region" {
     defaults = { name = "eu-west-1" }
   }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws", dns_suffix = "amazonaws.com" }
+  }
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/lakeml-test-notify" }
   }
@@ -76,4 +79,43 @@ run "rejects_a_handler_outside_lakeml_handlers" {
     handler = "os.system"
   }
   expect_failures = [var.handler]
+}
+
+run "outside_a_vpc_by_default" {
+  assert {
+    condition     = length(aws_lambda_function.function.vpc_config) == 0 && length(aws_iam_role_policy_attachment.vpc) == 0 && length(aws_iam_role_policy.keys) == 0
+    error_message = "no vpc_config, no VPC, no network-interface grants; no key statements, no keys policy"
+  }
+}
+
+run "in_private_subnets_with_private_networking" {
+  variables {
+    vpc_config = { subnet_ids = ["subnet-0a1b2c3d4e5f67890"], security_group_ids = ["sg-0a1b2c3d4e5f67890"] }
+    key_statements = [{
+      Sid      = "EndpointKeyGrants"
+      Effect   = "Allow"
+      Action   = "kms:CreateGrant"
+      Resource = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    }]
+  }
+  assert {
+    condition     = tolist(one(aws_lambda_function.function.vpc_config).subnet_ids) == tolist(["subnet-0a1b2c3d4e5f67890"]) && tolist(one(aws_lambda_function.function.vpc_config).security_group_ids) == tolist(["sg-0a1b2c3d4e5f67890"])
+    error_message = "the function runs in the given subnets and security group"
+  }
+  assert {
+    condition     = aws_iam_role_policy_attachment.vpc[0].policy_arn == "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+    error_message = "Lambda manages the function's network interfaces through the AWS managed VPC policy"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role_policy.keys[0].policy).Statement[0].Sid == "EndpointKeyGrants"
+    error_message = "key statements go to the role's keys policy"
+  }
+}
+
+run "a_vpc_config_needs_subnets_and_security_groups" {
+  command = plan
+  variables {
+    vpc_config = { subnet_ids = [], security_group_ids = ["sg-0a1b2c3d4e5f67890"] }
+  }
+  expect_failures = [var.vpc_config]
 }

@@ -88,3 +88,20 @@ run "rejects_layers_without_bronze" {
   }
   expect_failures = [var.layers]
 }
+
+run "the_catalog_is_encrypted_with_the_cmk" {
+  assert {
+    condition = (
+      one(one(aws_glue_data_catalog_encryption_settings.catalog.data_catalog_encryption_settings).encryption_at_rest).catalog_encryption_mode == "SSE-KMS"
+      && one(one(aws_glue_data_catalog_encryption_settings.catalog.data_catalog_encryption_settings).encryption_at_rest).sse_aws_kms_key_id == var.kms_key_arn
+    )
+    error_message = "the Data Catalog is encrypted at rest with the lake CMK"
+  }
+  assert {
+    condition = (
+      one(one(aws_glue_data_catalog_encryption_settings.catalog.data_catalog_encryption_settings).connection_password_encryption).return_connection_password_encrypted
+      && one(one(aws_glue_data_catalog_encryption_settings.catalog.data_catalog_encryption_settings).connection_password_encryption).aws_kms_key_id == var.kms_key_arn
+    )
+    error_message = "connection passwords are encrypted with the CMK and returned encrypted"
+  }
+}

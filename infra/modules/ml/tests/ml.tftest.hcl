@@ -37,6 +37,7 @@ variables {
 
   on_approval_function_arn        = "arn:aws:lambda:eu-west-1:123456789012:function:lakeml-test-on-approval"
   on_pipeline_failed_function_arn = "arn:aws:lambda:eu-west-1:123456789012:function:lakeml-test-notify"
+  approver_principal_arns         = ["arn:aws:iam::123456789012:role/data-science-lead"]
 }
 
 run "only_the_approver_may_update_model_packages" {
@@ -49,7 +50,7 @@ run "only_the_approver_may_update_model_packages" {
     error_message = "the approver may update versions of the churn group (and no other group)"
   }
   assert {
-    condition     = aws_iam_role_policy_attachment.approver.role == aws_iam_role.approver.name && aws_iam_role_policy_attachment.approver.policy_arn == aws_iam_policy.approver.arn
+    condition     = aws_iam_role_policy_attachment.approver[0].role == aws_iam_role.approver[0].name && aws_iam_role_policy_attachment.approver[0].policy_arn == aws_iam_policy.approver.arn
     error_message = "the approver policy must be attached to the approver role"
   }
   assert {
@@ -205,5 +206,80 @@ run "no_definition_files_no_pipelines" {
   assert {
     condition     = length(aws_sagemaker_pipeline.pipeline) == 0
     error_message = "without definition files (first apply) no pipeline is created"
+  }
+}
+
+run "the_approver_role_trusts_named_principals_with_mfa_only" {
+  assert {
+    condition     = jsondecode(aws_iam_role.approver[0].assume_role_policy).Statement[0].Principal.AWS == ["arn:aws:iam::123456789012:role/data-science-lead"]
+    error_message = "the approver role is trusted by the named principals, not the account"
+  }
+  assert {
+    condition     = jsondecode(aws_iam_role.approver[0].assume_role_policy).Statement[0].Condition.Bool["aws:MultiFactorAuthPresent"] == "true"
+    error_message = "assuming the approver role needs a session signed in with MFA"
+  }
+  assert {
+    condition     = length(jsondecode(aws_iam_role.approver[0].assume_role_policy).Statement) == 1
+    error_message = "one trust statement: nothing else may assume the approver role"
+  }
+}
+
+run "no_principals_no_approver_role" {
+  variables {
+    approver_principal_arns = []
+  }
+  assert {
+    condition     = length(aws_iam_role.approver) == 0 && length(aws_iam_role_policy_attachment.approver) == 0 && output.approver_role_arn == null
+    error_message = "without named principals there is no approver role (never one the whole account may assume)"
+  }
+  assert {
+    condition     = local.approver_by_sid.ApproveVersionsOfTheGroup.Action == "sagemaker:UpdateModelPackage"
+    error_message = "the approver policy remains, to attach to an SSO permission set"
+  }
+}
+
+run "the_account_root_is_never_an_approver" {
+  command = plan
+  variables {
+    approver_principal_arns = ["arn:aws:iam::123456789012:root"]
+  }
+  expect_failures = [var.approver_principal_arns]
+}
+
+run "feature_store_and_jobs_use_the_cmk" {
+  assert {
+    condition     = one(one(aws_sagemaker_feature_group.features.online_store_config).security_config).kms_key_id == var.kms_key_arn
+    error_message = "the online store is encrypted with the CMK"
+  }
+  assert {
+    condition     = one(one(aws_sagemaker_feature_group.features.offline_store_config).s3_storage_config).kms_key_id == var.kms_key_arn
+    error_message = "the offline store is encrypted with the CMK"
+  }
+  assert {
+    condition = (
+      local.keys_by_sid.JobKeyGrantsThroughSageMaker.Action == "kms:CreateGrant"
+      && local.keys_by_sid.JobKeyGrantsThroughSageMaker.Resource == var.kms_key_arn
+      && local.keys_by_sid.JobKeyGrantsThroughSageMaker.Condition.Bool["kms:GrantIsForAWSResource"] == "true"
+      && local.keys_by_sid.JobKeyGrantsThroughSageMaker.Condition.StringEquals["kms:ViaService"] == "sagemaker.eu-west-1.amazonaws.com"
+    )
+    error_message = "the execution role may let SageMaker create grants on the CMK for its jobs' volumes, and only through SageMaker"
+  }
+  assert {
+    condition     = local.keys_by_sid.CatalogKeyThroughGlue.Condition.StringEquals["kms:ViaService"] == "glue.eu-west-1.amazonaws.com"
+    error_message = "the offline store's table in the encrypted catalog needs the key through Glue"
+  }
+  assert {
+    condition     = !contains(keys(local.keys_by_sid), "JobNetworkInterfaces")
+    error_message = "no network-interface grants without private networking"
+  }
+}
+
+run "private_jobs_may_manage_their_network_interfaces" {
+  variables {
+    private_networking = true
+  }
+  assert {
+    condition     = contains(local.keys_by_sid.JobNetworkInterfaces.Action, "ec2:CreateNetworkInterface") && contains(local.keys_by_sid.JobNetworkInterfaces.Action, "ec2:CreateNetworkInterfacePermission")
+    error_message = "SageMaker makes the network interfaces of jobs in private subnets as the execution role"
   }
 }

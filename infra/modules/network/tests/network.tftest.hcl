@@ -13,7 +13,7 @@ variables {
 
 run "nothing_without_a_vpc" {
   assert {
-    condition     = length(aws_vpc_endpoint.gateway) == 0 && length(aws_vpc_endpoint.interface) == 0 && length(aws_security_group.endpoints) == 0
+    condition     = length(aws_vpc_endpoint.gateway) == 0 && length(aws_vpc_endpoint.interface) == 0 && length(aws_security_group.endpoints) == 0 && length(aws_security_group.runtimes) == 0
     error_message = "no vpc_id, no endpoints"
   }
 }
@@ -29,11 +29,19 @@ run "endpoints_for_a_vpc" {
     error_message = "S3 and DynamoDB through gateway endpoints"
   }
   assert {
-    condition = toset([for e in aws_vpc_endpoint.interface : e.service_name]) == toset([
-      "com.amazonaws.eu-west-1.secretsmanager", "com.amazonaws.eu-west-1.sagemaker.api", "com.amazonaws.eu-west-1.sagemaker.runtime",
-      "com.amazonaws.eu-west-1.ecr.api", "com.amazonaws.eu-west-1.ecr.dkr", "com.amazonaws.eu-west-1.logs", "com.amazonaws.eu-west-1.glue",
-    ])
-    error_message = "Secrets Manager, SageMaker, and what the dbt task needs (ECR, Logs, Glue) through interface endpoints"
+    condition = toset([for e in aws_vpc_endpoint.interface : e.service_name]) == toset([for service in [
+      "sts", "logs", "ecr.api", "ecr.dkr", "secretsmanager", "glue", "sagemaker.api", "sagemaker.runtime",
+      "sagemaker.featurestore-runtime", "application-autoscaling", "sns", "states", "monitoring",
+    ] : "com.amazonaws.eu-west-1.${service}"])
+    error_message = "every API the Lambdas, the dbt task and the SageMaker jobs call, through interface endpoints (no NAT needed for AWS)"
+  }
+  assert {
+    condition     = length(aws_security_group.runtimes[0].ingress) == 0 && alltrue([for rule in aws_security_group.runtimes[0].egress : rule.from_port == 443 && rule.to_port == 443 && rule.protocol == "tcp"])
+    error_message = "the runtimes' security group takes no inbound traffic and sends HTTPS only"
+  }
+  assert {
+    condition     = output.runtime_security_group_id == aws_security_group.runtimes[0].id
+    error_message = "the stack puts the runtimes in this security group"
   }
   assert {
     condition     = alltrue([for e in aws_vpc_endpoint.interface : e.private_dns_enabled])

@@ -53,6 +53,12 @@ mock_provider "aws" {
   mock_resource "aws_ecs_task_definition" {
     defaults = { arn = "arn:aws:ecs:eu-west-1:123456789012:task-definition/lakeml-dev-dbt:1" }
   }
+  mock_data "aws_vpc" {
+    defaults = { cidr_block = "10.20.0.0/16" }
+  }
+  mock_resource "aws_security_group" {
+    defaults = { id = "sg-0a1b2c3d4e5f67890" }
+  }
   mock_resource "aws_cloudwatch_metric_alarm" {
     defaults = { arn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:lakeml-dev-mock" }
   }
@@ -172,7 +178,8 @@ run "the_parts_are_wired_to_each_other" {
 
 run "prod_names_derive_from_lakeml_prod" {
   variables {
-    env = "prod"
+    env                     = "prod"
+    approver_principal_arns = ["arn:aws:iam::123456789012:role/data-science-lead"]
   }
   assert {
     condition     = output.lake_bucket != null && output.watermark_table == "lakeml-prod-watermarks"
@@ -186,4 +193,86 @@ run "rejects_an_unknown_env" {
     env = "qa"
   }
   expect_failures = [var.env]
+}
+
+run "prod_refuses_throwaway" {
+  command = plan
+  variables {
+    env                     = "prod"
+    throwaway               = true
+    approver_principal_arns = ["arn:aws:iam::123456789012:role/data-science-lead"]
+  }
+  expect_failures = [var.throwaway]
+}
+
+run "staging_and_prod_need_named_approvers" {
+  command = plan
+  variables {
+    env = "staging"
+  }
+  expect_failures = [var.approver_principal_arns]
+}
+
+run "dev_without_approvers_has_no_approver_role" {
+  assert {
+    condition     = output.model_approver_role_arn == null
+    error_message = "no named approvers (dev): no approver role, never one the whole account may assume"
+  }
+}
+
+run "sagemaker_code_gets_the_cmk" {
+  assert {
+    condition = (
+      output.lakeml_env.LAKEML_AWS__SAGEMAKER_KMS_KEY_ARN == output.kms_key_arn
+      && module.on_approval.environment.LAKEML_AWS__SAGEMAKER_KMS_KEY_ARN == output.kms_key_arn
+      && module.deploy_staging.environment.LAKEML_AWS__SAGEMAKER_KMS_KEY_ARN == output.kms_key_arn
+    )
+    error_message = "the pipeline definition (lakeml_env) and the deploy Lambdas encrypt jobs and endpoints with the env's CMK"
+  }
+  assert {
+    condition     = !contains(keys(output.lakeml_env), "LAKEML_AWS__SAGEMAKER_SUBNET_IDS") && module.ingestion.vpc_config == null && module.notify.vpc_config == null
+    error_message = "without private_networking nothing runs in a VPC"
+  }
+  assert {
+    condition     = output.audit.trail_arn != null && output.audit.access_analyzer_arn != null
+    error_message = "every env has the CloudTrail trail, and the Access Analyzer unless switched off"
+  }
+}
+
+run "private_networking_needs_a_vpc" {
+  command = plan
+  variables {
+    private_networking = true
+  }
+  expect_failures = [var.private_networking]
+}
+
+run "private_networking_puts_the_runtimes_in_the_private_subnets" {
+  variables {
+    env                     = "staging"
+    approver_principal_arns = ["arn:aws:iam::123456789012:role/data-science-lead"]
+    private_networking      = true
+    vpc_id                  = "vpc-0a1b2c3d4e5f67890"
+    route_table_ids         = ["rtb-0a1b2c3d4e5f67890"]
+    subnet_ids              = ["subnet-0a1b2c3d4e5f67890", "subnet-0f9e8d7c6b5a43210"]
+  }
+  assert {
+    condition = alltrue([
+      for config in [module.ingestion.vpc_config, module.notify.vpc_config, module.quality.vpc_config, module.on_approval.vpc_config, module.deploy_staging.vpc_config] :
+      tolist(config.subnet_ids) == tolist(var.subnet_ids) && tolist(config.security_group_ids) == tolist([module.network.runtime_security_group_id])
+    ])
+    error_message = "every Lambda runs in the private subnets, in the runtimes security group"
+  }
+  assert {
+    condition = (
+      tolist(jsondecode(output.lakeml_env.LAKEML_AWS__SAGEMAKER_SUBNET_IDS)) == tolist(var.subnet_ids)
+      && tolist(jsondecode(output.lakeml_env.LAKEML_AWS__SAGEMAKER_SECURITY_GROUP_IDS)) == tolist([module.network.runtime_security_group_id])
+      && module.deploy_staging.environment.LAKEML_AWS__SAGEMAKER_SUBNET_IDS == output.lakeml_env.LAKEML_AWS__SAGEMAKER_SUBNET_IDS
+    )
+    error_message = "SageMaker jobs (pipeline definition) and the deploy Lambdas' models get the same subnets and security group"
+  }
+  assert {
+    condition     = alltrue([for service in ["s3", "dynamodb"] : contains(keys(module.network.gateway_endpoint_ids), service)]) && alltrue([for service in ["sts", "logs", "secretsmanager", "sagemaker.api", "sagemaker.runtime", "glue", "sns", "states", "monitoring", "ecr.api", "ecr.dkr"] : contains(keys(module.network.interface_endpoint_ids), service)])
+    error_message = "the private subnets reach AWS through the gateway and interface endpoints the runtimes call"
+  }
 }
