@@ -9,9 +9,15 @@ and republishes the visibility index, so verify is clean again and dbt sees the 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
+from tests.conftest import REPO
 from tests.contract.aws_emulator import client
 from tests.ingestion.aws_landing import AwsLanding
 from tests.ingestion.conftest import at
@@ -104,3 +110,43 @@ def test_the_local_lake_keeps_no_versions_and_says_what_to_do_instead(lakeml, so
     result = lakeml("--json", "ingest", "restore", "--table", "ORDERS", "--run", run)
     assert result.code == 2, result
     assert "keeps no earlier versions" in result.json["error"] and "--full-refresh" in result.json["error"]
+
+
+def test_a_run_ingestion_uncommitted_after_losing_a_race_is_refused(
+    lakeml, source, landing: AwsLanding, tmp_path: Path
+) -> None:
+    """Two runs from one watermark: the winner commits, the loser's manifest is deleted by ingestion (a
+    delete marker in the bucket). Restoring the loser would double the rows both windows share."""
+    source.add_orders(10, at(60))
+    assert lakeml("--json", "ingest", "--table", "ORDERS", env=landing.env).code == 0
+    source.add_orders(5, at(120))
+    flag = tmp_path / "release"
+    slow = subprocess.Popen(
+        [sys.executable, "-m", "lakeml.cli.main", "--json", "ingest", "--table", "ORDERS"],
+        cwd=REPO,
+        env={**os.environ, **landing.env, "LAKEML_INGEST__FAULT_AT": f"before_manifest:wait={flag}"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not [k for k in landing.keys("bronze/orders/") if "T100000" in k and k.endswith(".parquet")]:
+            assert time.monotonic() < deadline, "the slow run never reached its parts"
+            assert slow.poll() is None, slow.communicate()
+            time.sleep(0.1)
+        source.add_orders(3, at(150))
+        winner = lakeml("--json", "ingest", "--table", "ORDERS", env=landing.env)
+        assert winner.code == 0, winner
+    finally:
+        flag.touch()
+        out, err = slow.communicate(timeout=120)
+    assert slow.returncode == 1 and "another ingestion run advanced the watermark first" in err, (out, err)
+    loser = json.loads(out)["runs"][0]["run_id"]
+
+    refused = lakeml("--json", "ingest", "restore", "--table", "ORDERS", "--run", loser, env=landing.env)
+    assert refused.code == 2, refused
+    assert f"run {winner.json['runs'][0]['run_id']} started from the same watermark" in refused.json["error"]
+    assert f"bronze/_manifests/orders/{loser}.json" not in landing.keys("bronze/_manifests/")
+    verify = lakeml("--json", "ingest", "verify", "--table", "ORDERS", env=landing.env)
+    assert verify.code == 0 and verify.json["ORDERS"]["duplicates"] == 0, verify
