@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -100,6 +100,19 @@ class AwsSettings(BaseModel):
         pattern=r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[\w-]+$",
         description="Step Functions state machine of the daily flow (`lakeml run` starts it on aws)",
     )
+    sagemaker_kms_key_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[\w/-]+$",
+        description="CMK of SageMaker job volumes and outputs and of endpoint configs (unset: AWS keys)",
+    )
+    sagemaker_subnet_ids: list[str] = Field(
+        default_factory=list,
+        description="private subnets of SageMaker jobs and models, a JSON list (empty: no VPC)",
+    )
+    sagemaker_security_group_ids: list[str] = Field(
+        default_factory=list,
+        description="security groups of SageMaker jobs and models in sagemaker_subnet_ids, a JSON list",
+    )
     warning_topic_arn: str | None = Field(
         None, pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+$", description="SNS topic for warnings"
     )
@@ -108,6 +121,16 @@ class AwsSettings(BaseModel):
     )
 
     model_config = {"extra": "forbid"}
+
+    @model_validator(mode="after")
+    def _subnets_with_security_groups(self) -> AwsSettings:
+        if bool(self.sagemaker_subnet_ids) != bool(self.sagemaker_security_group_ids):
+            raise ValueError(
+                "aws.sagemaker_subnet_ids and aws.sagemaker_security_group_ids go together: set both "
+                "(LAKEML_AWS__SAGEMAKER_SUBNET_IDS, LAKEML_AWS__SAGEMAKER_SECURITY_GROUP_IDS; "
+                "`terraform output lakeml` prints them) or neither"
+            )
+        return self
 
 
 class IngestSettings(BaseModel):

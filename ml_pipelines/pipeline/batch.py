@@ -71,6 +71,7 @@ def build_batch_pipeline(target: Target | None = None) -> Any:
         s3_model_data_url=model_data,
         role_arn=target.role_arn,
         sagemaker_session=session,
+        network=target.network(),
     ).build()
     create = ModelStep(name="CreateModel", step_args=create_args)
     transformer = Transformer(
@@ -83,6 +84,8 @@ def build_batch_pipeline(target: Target | None = None) -> Any:
         strategy="MultiRecord",
         sagemaker_session=session,
         base_transform_job_name="lakeml-churn-scores",
+        output_kms_key=target.kms_key,
+        volume_kms_key=target.kms_key,
     )
     transform_args = transformer.transform(
         data=inputs.properties.ProcessingOutputConfig.Outputs["features"].S3Output.S3Uri,

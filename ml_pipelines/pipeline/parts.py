@@ -38,6 +38,9 @@ def processing_step(
         base_job_name=f"lakeml-{name.lower()}",
         max_runtime_in_seconds=3600,
         env={"LAKEML_AWS__REGION": target.region, "LAKEML_AWS__LAKE_BUCKET": target.bucket},
+        volume_kms_key=target.kms_key,
+        output_kms_key=target.kms_key,
+        network_config=target.network(),
     )
     step_args = processor.run(
         inputs=[
@@ -84,17 +87,28 @@ def execution_uri(target: Target, step: str, output: str) -> Any:
 
 
 def budgeted_tuning_step_class() -> type:
-    """A TuningStep whose resource limits and instance type are pipeline parameters.
+    """A TuningStep whose resource limits and instance type are pipeline parameters, and whose training
+    jobs get the target's hardening (volume and output key, private subnets).
 
     SDK 3.x builds `ResourceLimits`/`ResourceConfig` as pydantic shapes that accept only literal values, yet
     the CreateHyperParameterTuningJob request inside a pipeline may reference parameters. So the request is
-    built with literals and the parameter references are put in afterwards."""
+    built with literals and the parameter references are put in afterwards. The tuner also drops the
+    trainer's volume key, so the hardening is put in here too, for every training job alike."""
     from sagemaker.mlops.workflow.steps import TuningStep
 
     class BudgetedTuningStep(TuningStep):
-        def __init__(self, *, max_jobs: Any, max_parallel: Any, instance_type: Any, **kwargs: Any) -> None:
+        def __init__(
+            self,
+            *,
+            max_jobs: Any,
+            max_parallel: Any,
+            instance_type: Any,
+            target: Target | None = None,
+            **kwargs: Any,
+        ) -> None:
             super().__init__(**kwargs)
             self._budget = (max_jobs, max_parallel, instance_type)
+            self._target = target or Target()
 
         @property
         def arguments(self) -> Any:
@@ -104,6 +118,20 @@ def budgeted_tuning_step_class() -> type:
             limits["MaxNumberOfTrainingJobs"] = max_jobs
             limits["MaxParallelTrainingJobs"] = max_parallel
             request["TrainingJobDefinition"]["ResourceConfig"]["InstanceType"] = instance_type
+            harden_training_job(request["TrainingJobDefinition"], self._target)
             return request
 
     return BudgetedTuningStep
+
+
+def harden_training_job(job: dict[str, Any], target: Target) -> None:
+    """A training job definition (CreateTrainingJob / TrainingJobDefinition shape) with the target's CMK on
+    its volume and output, and its private subnets; unchanged for a target without them (local)."""
+    if target.kms_key_arn:
+        job["ResourceConfig"]["VolumeKmsKeyId"] = target.kms_key_arn
+        job["OutputDataConfig"]["KmsKeyId"] = target.kms_key_arn
+    if target.subnet_ids:
+        job["VpcConfig"] = {
+            "SecurityGroupIds": list(target.security_group_ids),
+            "Subnets": list(target.subnet_ids),
+        }

@@ -8,7 +8,7 @@ to this machine and that `placeholders()` refuses for AWS, naming the setting to
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ml_pipelines.sagemaker_session import DEFAULT_REGION
 
@@ -40,6 +40,11 @@ class Target:
     role_arn: str = ""
     image_uri: str = ""
     deploy_function_arn: str = ""
+    # Hardening on AWS (empty locally, so the local runner's definition has none of it): the CMK of job
+    # volumes and outputs, and the private subnets and security groups of jobs and models.
+    kms_key_arn: str = ""
+    subnet_ids: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         defaults = {
@@ -61,6 +66,9 @@ class Target:
             role_arn=aws.sagemaker_role_arn or "",
             image_uri=aws.image_uri or "",
             deploy_function_arn=aws.deploy_function_arn or "",
+            kms_key_arn=aws.sagemaker_kms_key_arn or "",
+            subnet_ids=tuple(aws.sagemaker_subnet_ids),
+            security_group_ids=tuple(aws.sagemaker_security_group_ids),
         )
 
     def placeholders(self) -> list[str]:
@@ -72,6 +80,19 @@ class Target:
             "LAKEML_AWS__DEPLOY_FUNCTION_ARN": marker in self.deploy_function_arn,
         }
         return [name for name, is_placeholder in checks.items() if is_placeholder]
+
+    @property
+    def kms_key(self) -> str | None:
+        """The CMK for the SDK's `*_kms_key*` arguments; None leaves SageMaker's default (AWS-managed) key."""
+        return self.kms_key_arn or None
+
+    def network(self) -> Any:
+        """A `sagemaker.core.network.NetworkConfig` putting jobs and models in the private subnets, or None."""
+        if not self.subnet_ids:
+            return None
+        from sagemaker.core.network import NetworkConfig
+
+        return NetworkConfig(subnets=list(self.subnet_ids), security_group_ids=list(self.security_group_ids))
 
     def uri(self, *parts: str) -> str:
         return "/".join([f"s3://{self.bucket}", *parts])

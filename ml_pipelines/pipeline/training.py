@@ -189,6 +189,7 @@ def build_training_pipeline(target: Target | None = None) -> Any:
         max_jobs=max_jobs,
         max_parallel=max_parallel,
         instance_type=training_instance,
+        target=target,
     )
     best_model = tune.get_top_model_s3_uri(top_k=0, s3_bucket=target.bucket, prefix=tuning_prefix)
 

@@ -5,7 +5,8 @@ with a blue/green canary deployment that rolls back on the named CloudWatch alar
 autoscaling on the variant. Before any of that, the version's artefact is looked up in S3, so a missing
 artefact fails the deploy at once instead of as a failed endpoint update minutes later; and SageMaker
 itself keeps the old fleet serving until the new one is healthy. The execution role comes from
-`settings.aws.sagemaker_role_arn` (passed by the wiring); clients from `lakeml.core.aws.client`.
+`settings.aws.sagemaker_role_arn`, the endpoint's CMK and private subnets from `settings.aws.sagemaker_*`
+(passed by the wiring); clients from `lakeml.core.aws.client`.
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ class SageMakerDeployConfig:
     termination_wait_seconds: int = 600
     data_capture_s3_uri: str | None = None
     variant_name: str = "AllTraffic"
+    # Hardening (settings aws.sagemaker_*; unset locally and in tests that do not ask for it): the CMK of
+    # the endpoint's storage volumes (the endpoint config's KmsKeyId) and of its captured data, and the
+    # private subnets and security groups the model's containers run in.
+    kms_key_arn: str | None = None
+    subnet_ids: tuple[str, ...] = ()
+    security_group_ids: tuple[str, ...] = ()
 
 
 class SageMakerDeployer:
@@ -69,9 +76,17 @@ class SageMakerDeployer:
         self._check_artefact(version, endpoint)
         suffix = f"v{version.version}-{time.time_ns() // 1_000_000}"
         name = f"{endpoint[: MAX_NAME - len(suffix) - 1]}-{suffix}"
-        self.sm.create_model(
-            ModelName=name, ExecutionRoleArn=role, Containers=[{"ModelPackageName": version.arn}]
-        )
+        model_args: dict[str, Any] = {
+            "ModelName": name,
+            "ExecutionRoleArn": role,
+            "Containers": [{"ModelPackageName": version.arn}],
+        }
+        if self.config.subnet_ids:
+            model_args["VpcConfig"] = {
+                "Subnets": list(self.config.subnet_ids),
+                "SecurityGroupIds": list(self.config.security_group_ids),
+            }
+        self.sm.create_model(**model_args)
         config_args: dict[str, Any] = {
             "EndpointConfigName": name,
             "ProductionVariants": [
@@ -84,6 +99,8 @@ class SageMakerDeployer:
                 }
             ],
         }
+        if self.config.kms_key_arn:
+            config_args["KmsKeyId"] = self.config.kms_key_arn
         if self.config.data_capture_s3_uri:
             config_args["DataCaptureConfig"] = {
                 "EnableCapture": True,
@@ -91,6 +108,8 @@ class SageMakerDeployer:
                 "DestinationS3Uri": self.config.data_capture_s3_uri,
                 "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
             }
+            if self.config.kms_key_arn:
+                config_args["DataCaptureConfig"]["KmsKeyId"] = self.config.kms_key_arn
         self.sm.create_endpoint_config(**config_args)
         if self._describe(endpoint) is not None:
             self.sm.update_endpoint(
