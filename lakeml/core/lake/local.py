@@ -67,18 +67,17 @@ class LocalLakeHistory:
     folder: Path
 
     def deleted(self, path: str) -> DeletedObject | None:
-        raise UsageError(
+        raise self._no_versions(path)
+
+    def read(self, obj: DeletedObject) -> bytes:
+        raise self._no_versions(obj.path)
+
+    def restore(self, obj: DeletedObject) -> None:
+        raise self._no_versions(obj.path)
+
+    def _no_versions(self, path: str) -> UsageError:
+        return UsageError(
             f"the local lake ({self.folder}) is a plain folder and keeps no earlier versions of {path}; "
             "re-ingest instead (`lakeml ingest --table <T> --full-refresh`). Versioned restores need "
             "LAKEML_ENV=aws (the lake bucket is versioned)"
         )
-
-    def read(self, obj: DeletedObject) -> bytes:
-        return self._none(obj)
-
-    def restore(self, obj: DeletedObject) -> None:
-        self._none(obj)
-
-    def _none(self, obj: DeletedObject) -> bytes:
-        self.deleted(obj.path)
-        raise AssertionError("unreachable")
