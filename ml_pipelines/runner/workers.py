@@ -7,35 +7,40 @@ the first job that needs one and reused by every job of one pipeline execution: 
 processing and training steps around them. Inside, each job still gets SageMaker's container contract
 (`worker.run`: its own environment, working directory and `/opt/ml` folder; see `jobs`).
 
-What stays the same as a process per job: the log (the worker's stdout and stderr are a pipe the pool
-reads line by line into the job's log, parsing metrics), the exit code and `output/failure`, early
-stopping and `StoppingCondition` (the worker is killed — with everything the job started — and a new
-one replaces it), and a job that crashes its worker (SIGKILL, `os._exit`, a segfault) fails alone with
-the reason and the next job gets a new worker. Commands that are not `python -m <module>` run as fresh
-processes. `LAKEML_RUNNER__JOB_PROCESSES=fresh` brings back a process per job for everything.
+Workers are fresh interpreters (`python -u -m ml_pipelines.runner.worker`, never a fork of this
+process and its threads) in their own session. What stays the same as a process per job: the log (the
+worker's stdout and stderr are a pipe the pool reads line by line into the job's log, parsing metrics),
+the exit code and `output/failure`, early stopping (the job is asked to stop — `worker.JobStopped` — and
+the worker stays warm; it is killed if it has not stopped within STOP_GRACE_S), `StoppingCondition`
+(the worker is killed with everything the job started, and replaced), and a job that crashes its worker
+(SIGKILL, `os._exit`, a segfault) fails alone with the reason while the next job gets a new worker.
+Commands that are not `<this python> -m <module>` run as fresh processes, and
+`LAKEML_RUNNER__JOB_PROCESSES=fresh` brings back a process per job for everything.
 """
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import signal
+import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
-from multiprocessing.connection import wait
-from typing import TYPE_CHECKING, BinaryIO
+from multiprocessing.connection import Connection
+from typing import IO, TYPE_CHECKING
 
+from lakeml.core import environ
 from ml_pipelines.runner import worker
 from ml_pipelines.runner.launch import Ended, FreshProcesses, Launch, Launcher, OutputParser
 
 if TYPE_CHECKING:
-    from multiprocessing.context import SpawnProcess
-
     from ml_pipelines.runner.config import RunnerConfig
 
+WORKER_MODULE = "ml_pipelines.runner.worker"
 CLOSE_TIMEOUT_S = 10.0
+STOP_GRACE_S = 10.0  # a job asked to stop early that has not ended by then is killed with its worker
 
 
 def died(code: int) -> str:
@@ -51,50 +56,63 @@ class WorkerStartFailed(RuntimeError):
 
 
 class Worker:
-    """One warm worker process, seen from the pool: its control pipe and its output pipe."""
+    """One warm worker process, seen from the pool: its control connection and its output pipe."""
 
-    def __init__(self, context: multiprocessing.context.SpawnContext) -> None:
-        control, child_control = context.Pipe()
-        reader, writer = context.Pipe(duplex=False)
-        self.process: SpawnProcess = context.Process(
-            target=worker.serve, args=(child_control, writer), name="lakeml-job-worker"
-        )
-        self.process.start()
-        child_control.close()
-        writer.close()
-        self.control = control
-        self.output: BinaryIO = open(os.dup(reader.fileno()), "rb")  # noqa: SIM115 (closed in close())
-        reader.close()
-        ready = wait([control, self.process.sentinel])
-        message = control.recv() if control in ready and control.poll() else None
-        if message != worker.READY:
+    def __init__(self, python: str) -> None:
+        ours, theirs = socket.socketpair()
+        with ours, theirs:
+            self.process = subprocess.Popen(
+                [python, "-u", "-m", WORKER_MODULE, str(theirs.fileno())],
+                pass_fds=(theirs.fileno(),),
+                env=environ.child(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            self.control = Connection(ours.detach())
+        assert self.process.stdout is not None
+        self.output: IO[bytes] = self.process.stdout
+        self.alive = True
+        try:
+            ready = self.control.recv()
+        except (EOFError, OSError):
+            ready = None
+        if ready != worker.READY:
             output = self.output.read().decode("utf-8", "replace").strip()[-1500:]
             self.close()
             raise WorkerStartFailed(f"a job worker could not start ({died(self.exitcode())}): {output}")
-        self.alive = True
         self.jobs = 0
 
     @property
     def pid(self) -> int:
-        return int(self.process.pid or 0)
+        return self.process.pid
 
     def exitcode(self) -> int:
-        self.process.join()
-        return int(self.process.exitcode or 0)
+        return self.process.wait()
 
     def kill(self) -> None:
         """Kill the worker and everything its job started (it leads its own session)."""
         self.alive = False
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signal.SIGKILL)
-        self.process.kill()
+
+    def stop(self) -> threading.Timer:
+        """Ask the running job to stop (it raises `JobStopped`); kill the worker if it has not ended
+        within the grace period. Returns the grace timer, to cancel when the job ends."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, worker.STOP_SIGNAL)
+        grace = threading.Timer(STOP_GRACE_S, self.kill)
+        grace.start()
+        return grace
 
     def run(self, job: Launch, started: float) -> Ended:
         module, *argv = job.command[2:]
         job.log.parent.mkdir(parents=True, exist_ok=True)
         self.jobs += 1
+        graces: list[threading.Timer] = []
         with open(job.log, "w") as log:
-            parser = OutputParser(log, job, stop=self.kill)
+            parser = OutputParser(log, job, stop=lambda: graces.append(self.stop()))
 
             def timeout() -> None:
                 parser.stopped.set()
@@ -118,8 +136,9 @@ class Worker:
             except (EOFError, OSError):
                 code = None
             finally:
-                if timer:
-                    timer.cancel()
+                for pending in [timer, *graces]:
+                    if pending:
+                        pending.cancel()
         if code is not None:
             return Ended(code, parser.metrics, parser.stopped.is_set(), started)
         self.kill()
@@ -131,10 +150,11 @@ class Worker:
         """Ask the worker to leave; kill it if it does not."""
         with contextlib.suppress(OSError, ValueError):
             self.control.send(None)
-        self.process.join(CLOSE_TIMEOUT_S)
-        if self.process.is_alive():
+        try:
+            self.process.wait(CLOSE_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
             self.kill()
-            self.process.join()
+            self.process.wait()
         self.alive = False
         self.control.close()
         self.output.close()
@@ -143,9 +163,9 @@ class Worker:
 class WorkerPool:
     """Up to `size` warm workers; jobs take an idle one, or start one while fewer than `size` exist."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, python: str) -> None:
         self.size = max(1, size)
-        self.context = multiprocessing.get_context("spawn")
+        self.python = python
         self.fresh = FreshProcesses()
         self.idle: list[Worker] = []
         self.count = 0  # workers that exist (idle or busy)
@@ -154,8 +174,8 @@ class WorkerPool:
         self.condition = threading.Condition()
 
     def launch(self, job: Launch) -> Ended:
-        if len(job.command) < 3 or job.command[1] != "-m":
-            return self.fresh.launch(job)  # only `python -m <module>` runs in a worker
+        if len(job.command) < 3 or job.command[:2] != [self.python, "-m"]:
+            return self.fresh.launch(job)  # only `<this python> -m <module>` runs in a worker
         started = time.monotonic()
         current = self.acquire()
         healthy = False
@@ -175,7 +195,7 @@ class WorkerPool:
             self.count += 1
             self.started += 1
         try:
-            return Worker(self.context)
+            return Worker(self.python)
         except BaseException:
             with self.condition:
                 self.count -= 1
@@ -208,7 +228,7 @@ def launcher(config: RunnerConfig) -> Iterator[Launcher]:
     if config.job_processes == "fresh":
         yield FreshProcesses()
         return
-    pool = WorkerPool(config.workers or os.cpu_count() or 1)
+    pool = WorkerPool(config.workers or os.cpu_count() or 1, config.python)
     try:
         yield pool
     finally:

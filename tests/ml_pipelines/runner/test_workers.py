@@ -21,7 +21,7 @@ from ml_pipelines.runner.engine import LocalRunner
 from ml_pipelines.runner.record import ExecutionRecord, StepRecord
 from tests.ml_pipelines.runner.conftest import JOBS, PY, definition, processing, training, tuning
 
-pytestmark = pytest.mark.xdist_group("runner")
+pytestmark = pytest.mark.xdist_group("runner-workers")
 
 PROBE = [*PY, f"{JOBS}.toy_probe"]
 
@@ -165,6 +165,23 @@ def test_a_job_that_kills_its_process_fails_alone_and_the_next_job_runs(execute,
         assert pids[4] == pids[5] and pids[1] == pids[2]
 
 
+@pytest.mark.parametrize("mode", ["warm", "fresh"])
+def test_early_stopping_stops_a_job_and_keeps_its_worker_warm(execute, mode) -> None:
+    cases = ["ok:0.9", "ok:0.8", "linger:0.1", "ok:0.95"]
+    tune = probe_tuning("Tune", cases, early_stopping="Auto", static={"epochs": "8"})
+    tune["Arguments"]["TrainingJobDefinition"]["StoppingCondition"] = {"MaxRuntimeInSeconds": 300}
+    record = execute(definition(tune), mode)
+    assert record.status == "Succeeded", record.failure_reason
+    step = record.steps[0]
+    jobs = sorted(step.jobs or [], key=lambda j: j["TrainingJobName"])
+    assert [j["TrainingJobStatus"] for j in jobs] == ["Completed", "Completed", "Stopped", "Completed"]
+    pids = [facts(job_log(step, j["TrainingJobName"]))["pid"] for j in jobs]
+    if mode == "warm":  # stopped, not killed: the next trial runs in the same worker
+        assert len(set(pids)) == 1
+    else:
+        assert len(set(pids)) == 4
+
+
 def test_stopping_condition_kills_the_worker_and_the_next_step_gets_a_new_one(execute) -> None:
     hung = probe("Hung", {"mode": "hang"}, StoppingCondition={"MaxRuntimeInSeconds": 1})
     after = probe("After", {"mode": "ok"})
@@ -183,3 +200,40 @@ def test_processing_and_training_steps_share_the_warm_workers(execute) -> None:
     assert record.status == "Succeeded", record.failure_reason
     assert "processed 3 files" in Path(record.steps[0].log or "").read_text()
     assert facts(record.steps[0].log or "")["pid"] == facts(record.steps[1].log or "")["pid"]
+
+
+def test_real_training_trials_are_identical_in_warm_workers_and_fresh_processes(
+    execute, settings, tmp_path
+) -> None:
+    """The image's `train` command in lakeml's own Tune step (the committed definition snapshot: seeded,
+    Auto early stopping; fewer rounds), one trial at a time so the sampler sees the same history: the
+    same hyperparameters, statuses, objectives and model files."""
+    from bench.bench_tuning import tuning_definition, write_channels
+
+    snapshot = json.loads((Path(__file__).parents[1] / "snapshots" / "training.json").read_text())
+    raw = tuning_definition(*write_channels(tmp_path / "data", 1500), full=snapshot)
+    static = raw["Steps"][0]["Arguments"]["TrainingJobDefinition"]["StaticHyperParameters"]
+    static.update(num_round="60", early_stopping_rounds="10")
+    raw["Parameters"] = [
+        {
+            **p,
+            "DefaultValue": {"MaxTuningJobs": 2, "MaxParallelTuningJobs": 1}.get(
+                p["Name"], p["DefaultValue"]
+            ),
+        }
+        for p in raw["Parameters"]
+    ]
+    trials = {}
+    for mode in ("warm", "fresh"):
+        record = execute(raw, mode)
+        assert record.status == "Succeeded", record.failure_reason
+        trials[mode] = []
+        for job in sorted(record.steps[0].jobs or [], key=lambda j: j["TrainingJobName"]):
+            artifact = settings.lake_dir / job["ModelArtifacts"]["S3ModelArtifacts"].split("lakeml-lake/")[1]
+            with tarfile.open(artifact) as archive:
+                names = archive.getnames()
+                model = archive.extractfile("xgboost-model.json").read() if names else b""  # type: ignore[union-attr]
+            objective = job.get("FinalHyperParameterTuningJobObjectiveMetric", {}).get("Value")
+            trials[mode].append((job["TunedHyperParameters"], job["TrainingJobStatus"], objective, model))
+    assert trials["warm"] == trials["fresh"]
+    assert len(trials["warm"]) == 2 and trials["warm"][0][1] == "Completed"
