@@ -29,21 +29,26 @@ def _parquet_files(folder: Path) -> list[str]:
     )
 
 
-def read_arrow(folder: Path, what: str) -> pa.Table:
-    """All Parquet under `folder` as one table (Hive partition folders become columns)."""
+def open_dataset(folder: Path, what: str) -> ds.Dataset:
+    """All Parquet under `folder` as one dataset (Hive partition folders become columns), not read yet:
+    a reader can take some columns, or filter on a partition column to open only its folders."""
     if not folder.exists():
         raise LakemlError(f"{what}: {folder} does not exist; check the step's input URI")
     files = [folder.as_posix()] if folder.is_file() else _parquet_files(folder)
     files = [f for f in files if f.endswith(".parquet") or Path(f).suffix == ""]
     if not files:
         raise LakemlError(f"{what}: no Parquet files under {folder}; was the table exported there?")
-    dataset = ds.dataset(
+    return ds.dataset(
         files,
         format="parquet",
         partitioning="hive",
         partition_base_dir=folder.as_posix() if folder.is_dir() else None,
     )
-    return dataset.to_table()
+
+
+def read_arrow(folder: Path, what: str) -> pa.Table:
+    """All Parquet under `folder` as one table (Hive partition folders become columns)."""
+    return open_dataset(folder, what).to_table()
 
 
 def read_frame(folder: Path, what: str) -> pd.DataFrame:

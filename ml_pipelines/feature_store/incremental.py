@@ -8,13 +8,15 @@ writes the others one event time at a time, marking each (`store.mark_ingested`)
 records were written. A crash leaves the event time being written unmarked: the next run writes it
 again, which is harmless (a put is an upsert by record id and event time, online and offline).
 
-A backfill is explicit: `backfill=True` writes every event time of the table given, marked or not (the
-caller narrows the table to the dates to rewrite).
+A backfill is explicit: `backfill=True` writes every event time of the table given, marked or not; a
+predicate over event time values chooses which to rewrite (e.g. the snapshots on/after a date). `plan()`
+answers which event times a run writes before any row is read, so a caller can read only those.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -42,18 +44,41 @@ def event_time_key(value: Any, kind: FeatureType) -> str:
     return text
 
 
+Backfill = bool | Callable[[Any], bool]  # all, none, or which event time values to rewrite
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which event times to write (key -> the value as the table holds it) and which to skip."""
+
+    write: dict[str, Any]
+    skip: tuple[str, ...]
+
+
+def plan(store: FeatureStore, name: str, values: Iterable[Any], *, backfill: Backfill = False) -> Plan:
+    """Split event time `values` into those to write — not ingested yet, or chosen by `backfill` — and
+    those the store has."""
+    group = store.describe_group(name)
+    kind = group.types[group.event_time]
+    keys = {event_time_key(v, kind): v for v in values}
+    rewrite: Callable[[Any], bool] = (lambda _v: backfill) if isinstance(backfill, bool) else backfill
+    have = frozenset() if backfill is True else store.ingested_event_times(name)
+    write = {k: v for k, v in sorted(keys.items()) if k not in have or rewrite(v)}
+    return Plan(write=write, skip=tuple(sorted(k for k in keys if k not in write)))
+
+
 def ingest(
     store: FeatureStore,
     name: str,
     table: pa.Table | pd.DataFrame,
     spec: SchemaLike | None = None,
     *,
-    backfill: bool = False,
+    backfill: Backfill = False,
     progress: ProgressFn | None = None,
 ) -> IngestResult:
-    """Write the rows of `table` whose event time `store` has not ingested (all of them with
-    `backfill`), one event time at a time, oldest first; each is marked once written. With `spec` the
-    group is first ensured from it."""
+    """Write the rows of `table` whose event time `store` has not ingested (and those `backfill`
+    chooses: True for all), one event time at a time, oldest first; each is marked once written. With
+    `spec` the group is first ensured from it."""
     if spec is not None:
         store.ensure_group(name, *definitions_from_spec(spec))
     group = store.describe_group(name)
@@ -63,23 +88,19 @@ def ingest(
     column = data.column(group.event_time)
     if column.null_count:
         raise FeatureStoreError(f"a record for group {name} has no {group.event_time}")
-    kind = group.types[group.event_time]
-    keys = {event_time_key(v, kind): v for v in pc.unique(column).to_pylist()}
-    have = frozenset() if backfill else store.ingested_event_times(name)
-    todo = sorted(k for k in keys if k not in have)
-    skipped_keys = sorted(k for k in keys if k in have)
-    slices = {k: data.filter(pc.equal(column, pa.scalar(keys[k], column.type))) for k in todo}
+    todo = plan(store, name, pc.unique(column).to_pylist(), backfill=backfill)
+    slices = {k: data.filter(pc.equal(column, pa.scalar(v, column.type))) for k, v in todo.write.items()}
     total = sum(s.num_rows for s in slices.values())
     written = 0
-    for key in todo:
-        written += store.put_records(name, slices[key])
-        store.mark_ingested(name, {key: slices[key].num_rows})
+    for key, rows in slices.items():
+        written += store.put_records(name, rows)
+        store.mark_ingested(name, {key: rows.num_rows})
         if progress:
             progress(written, total)
     return IngestResult(
         written=written,
         skipped=data.num_rows - total,
-        event_times_written=tuple(todo),
-        event_times_skipped=tuple(skipped_keys),
-        backfill=backfill,
+        event_times_written=tuple(slices),
+        event_times_skipped=todo.skip,
+        backfill=backfill is not False,
     )
