@@ -191,8 +191,8 @@ def test_sagemaker_arns_are_lower_case_and_typed() -> None:
 
 def test_granted_expands_wildcards_with_policy_sentry() -> None:
     actions = granted(policy(allow("s3:GetObject*", "*"), allow("dynamodb:GetItem", "*", sid="B")))
-    assert "s3:getobject" in actions and "s3:getobjecttagging" in actions
-    assert actions["dynamodb:getitem"] == ("dynamodb:GetItem", "test/B")
+    assert ("test/A", "s3:GetObject") in actions and ("test/A", "s3:GetObjectTagging") in actions
+    assert ("test/B", "dynamodb:GetItem") in actions
 
 
 def test_check_reports_denied_unused_and_justified() -> None:
@@ -213,8 +213,22 @@ def test_check_reports_denied_unused_and_justified() -> None:
     assert report.calls == 2
     (denied,) = report.denied
     assert 'needs Allow "s3:PutObject" on "arn:aws:s3:::lake/gold/a"' in denied
-    assert report.unused == ["s3:DeleteObject (test/Objects)"]
-    assert report.justified == {"xray:PutTraceSegments": "the Lambda runtime sends traces"}
+    # the denied PutObject did not use the grant: only the allowed GetObject did
+    assert report.unused == ["s3:PutObject (test/Objects)", "s3:DeleteObject (test/Objects)"]
+    assert report.justified == {"xray:PutTraceSegments (test/Tracing)": "the Lambda runtime sends traces"}
+
+
+def test_use_is_counted_per_statement() -> None:
+    stmts = policy(
+        allow("s3:DeleteObject", f"{BUCKET}/bronze/*", sid="Bronze"),
+        allow("s3:DeleteObject", f"{BUCKET}/gold/*", sid="Gold"),
+    )
+    run = RoleRun(
+        "r", ROLE, "runtime", [Call("s3", "DeleteObject", {"Bucket": "lake", "Key": "bronze/a"}, REGION)]
+    )
+    report = check("r", stmts, [run], ACCOUNT, {})
+    assert report.used == ["s3:DeleteObject (test/Bronze)"]
+    assert report.unused == ["s3:DeleteObject (test/Gold)"]
 
 
 def test_role_policies_reads_inline_and_attached_policies_from_the_state() -> None:

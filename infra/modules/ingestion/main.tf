@@ -210,10 +210,11 @@ locals {
         }
       },
       {
-        # Read and conditionally advance the watermarks; no Scan, no Delete, no other table.
+        # Read and conditionally advance the watermarks (a conditional PutItem: ingestion/watermarks/
+        # dynamo.py); no UpdateItem, no Scan, no Delete, no other table.
         Sid      = "WatermarkTable"
         Effect   = "Allow"
-        Action   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+        Action   = ["dynamodb:GetItem", "dynamodb:PutItem"]
         Resource = var.watermark_table_arn
       },
       {

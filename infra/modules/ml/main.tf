@@ -101,10 +101,19 @@ locals {
       {
         # IngestFeatures (ml_pipelines/feature_store/sagemaker.py): ensure_group creates the group when it
         # is missing (here it exists: CreateFeatureGroup answers ResourceInUse), then PutRecord per row.
+        # No GetRecord: no job reads the online store.
         Sid      = "FeatureStore"
         Effect   = "Allow"
-        Action   = ["sagemaker:CreateFeatureGroup", "sagemaker:DescribeFeatureGroup", "sagemaker:PutRecord", "sagemaker:GetRecord"]
+        Action   = ["sagemaker:CreateFeatureGroup", "sagemaker:DescribeFeatureGroup", "sagemaker:PutRecord"]
         Resource = local.feature_group_arn
+      },
+      {
+        # IngestFeatures records each ingested snapshot as a marker under feature_store/ingested/ (a
+        # temporary object, then a move = copy + delete: ml_pipelines/feature_store/markers.py).
+        Sid      = "IngestedSnapshotMarkers"
+        Effect   = "Allow"
+        Action   = ["s3:DeleteObject", "s3:AbortMultipartUpload"]
+        Resource = "${var.lake_bucket_arn}/${var.prefixes.feature_store}/ingested/*"
       },
       {
         # The offline store writes Parquet under feature_store/ as this role (the group's RoleArn).

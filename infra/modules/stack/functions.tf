@@ -100,11 +100,12 @@ locals {
         Condition = { StringEquals = { "iam:PassedToService" = "sagemaker.amazonaws.com" } }
       },
       {
-        # Target-tracking autoscaling of the variant; Application Auto Scaling has no resource-level
-        # permissions and creates the tracking alarms as the caller.
+        # Target-tracking autoscaling of the variant (RegisterScalableTarget + PutScalingPolicy, nothing
+        # read back); Application Auto Scaling has no resource-level permissions and creates, describes and
+        # replaces the tracking alarms as the caller.
         Sid      = "AutoscaleTheVariant"
         Effect   = "Allow"
-        Action   = ["application-autoscaling:RegisterScalableTarget", "application-autoscaling:PutScalingPolicy", "application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies", "cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"]
+        Action   = ["application-autoscaling:RegisterScalableTarget", "application-autoscaling:PutScalingPolicy", "cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "cloudwatch:DeleteAlarms"]
         Resource = "*"
       },
       {
@@ -179,6 +180,14 @@ module "quality" {
       Effect   = "Allow"
       Action   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
       Resource = "${local.lake_arn}/${local.prefixes.runs}/quality/*"
+    },
+    {
+      # pyarrow's create_dir writes the empty folder markers of the report's parents on every write;
+      # runs/quality/ is covered above, runs/ is this one key (found by tests/infra/emulator).
+      Sid      = "RunsFolderMarker"
+      Effect   = "Allow"
+      Action   = "s3:PutObject"
+      Resource = "${local.lake_arn}/${local.prefixes.runs}/"
     },
     {
       Sid       = "ListRunsAndManifests"

@@ -98,10 +98,10 @@ run "manifests_are_reachable_under_bronze" {
 run "role_touches_one_table_one_secret_one_key" {
   assert {
     condition = (
-      toset(local.policy_by_sid.WatermarkTable.Action) == toset(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"])
+      toset(local.policy_by_sid.WatermarkTable.Action) == toset(["dynamodb:GetItem", "dynamodb:PutItem"])
       && local.policy_by_sid.WatermarkTable.Resource == var.watermark_table_arn
     )
-    error_message = "DynamoDB: Get/Put/UpdateItem on the watermark table only"
+    error_message = "DynamoDB: GetItem/PutItem on the watermark table only"
   }
   assert {
     condition = (

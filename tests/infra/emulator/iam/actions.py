@@ -39,6 +39,7 @@ ACTION_EXCEPTIONS: dict[tuple[str, str], tuple[str, ...]] = {
     ("s3", "ListParts"): ("s3:ListMultipartUploadParts",),
     ("s3", "ListMultipartUploads"): ("s3:ListBucketMultipartUploads",),
     ("s3", "ListObjectVersions"): ("s3:ListBucketVersions",),
+    ("lambda", "Invoke"): ("lambda:InvokeFunction",),
 }
 
 # The service a role is passed to, by the call that passes it (the `iam:PassedToService` condition key).
@@ -124,6 +125,8 @@ def _context(prefix: str, call: Call) -> dict[str, str]:
         context["cloudwatch:namespace"] = p.get("Namespace", "")
     if prefix == "ecs" and "cluster" in {k.lower() for k in p}:
         context["ecs:cluster"] = p.get("cluster", "")
+    if prefix == "iam" and call.operation == "PassRole":  # a permission, not an API: the ASL's ECS tasks
+        context["iam:PassedToService"] = p["PassedToService"]
     if prefix == "iam" and call.operation == "CreateServiceLinkedRole":
         context["iam:AWSServiceName"] = p.get("AWSServiceName", "")
     return context
@@ -257,6 +260,8 @@ def _iam(action: str, call: Call, arn: Arns) -> list[str]:
     if call.operation == "CreateServiceLinkedRole":
         service = p["AWSServiceName"]
         return [arn.of("iam", f"role/aws-service-role/{service}/*", region=False)]
+    if "RoleArn" in p:
+        return [p["RoleArn"]]
     if "RoleName" in p:
         return [arn.of("iam", f"role/{p['RoleName']}", region=False)]
     raise Unmapped(f"{call}: no IAM resource mapping")
@@ -284,7 +289,22 @@ def _glue(action: str, call: Call, arn: Arns) -> list[str]:
     raise Unmapped(f"{call}: no Glue resource mapping")
 
 
+def _ecs(action: str, call: Call, arn: Arns) -> list[str]:
+    p = call.params
+    if call.operation == "RunTask":
+        return [p["taskDefinition"]]
+    if "task" in p:
+        return [p["task"]]
+    raise Unmapped(f"{call}: no ECS resource mapping")
+
+
+def _events(action: str, call: Call, arn: Arns) -> list[str]:
+    return [arn.of("events", f"rule/{call.params['Name']}")]
+
+
 _RESOURCES: dict[str, Callable[[str, Call, Arns], list[str]]] = {
+    "ecs": _ecs,
+    "events": _events,
     "s3": _s3,
     "dynamodb": _dynamodb,
     "secretsmanager": _secretsmanager,

@@ -215,16 +215,17 @@ def evaluate(policy: list[Statement], access: Access) -> Result:
     return Result(Decision.IMPLICIT_DENY)
 
 
-def granted(policy: list[Statement]) -> dict[str, tuple[str, str]]:
-    """Every action an Allow statement grants (wildcards expanded with policy_sentry), lower-cased ->
-    (the action as IAM spells it, the first statement granting it)."""
-    found: dict[str, tuple[str, str]] = {}
+def granted(policy: list[Statement]) -> list[tuple[str, str]]:
+    """Every (statement, action) an Allow statement grants, wildcards expanded with policy_sentry's IAM
+    database; the action as IAM spells it."""
+    found: list[tuple[str, str]] = []
     for statement in policy:
         if statement.effect != "Allow" or statement.not_actions:
             continue
         for pattern in statement.actions:
             for action in expand(pattern) if "*" in pattern or "?" in pattern else [pattern]:
-                found.setdefault(action.lower(), (action, statement.name))
+                if (statement.name, action) not in found:
+                    found.append((statement.name, action))
     return found
 
 

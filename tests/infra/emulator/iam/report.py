@@ -2,8 +2,9 @@
 
 `check(...)` gives a `RoleReport`: `denied` = every call some IAM request of which is not allowed (with
 the statement it would need), `not_evaluated` = requests only a condition on an undetermined key would
-allow, `unused` = granted actions no recorded call used and no justification covers, `justified` = those
-covered, with the reason. `infra/reports/iam.json` has `{"roles": {role: {"calls": n, "denied": [...],
+allow, `unused` = granted (statement, action) pairs that allowed no recorded request and that no
+justification covers, `justified` = those covered, with the reason. Use is counted per statement: a
+statement granting s3:DeleteObject on ml/* is unused even if another one's DeleteObject was used. `infra/reports/iam.json` has `{"roles": {role: {"calls": n, "denied": [...],
 "unused": [...], ...}}}`.
 """
 
@@ -65,15 +66,15 @@ def check(
     justifications: Mapping[str, str],
 ) -> RoleReport:
     report = RoleReport(role, runtimes=[run.runtime for run in runs])
-    used: set[str] = set()
+    used: set[tuple[str, str]] = set()  # (statement, action lower-cased) that allowed a recorded request
     seen_denials: set[str] = set()
     for run in runs:
         for call in run.calls:
             report.calls += 1
             for access in accesses(call, account):
                 result = evaluate(policy, access)
-                used.add(access.action.lower())
                 if result.decision is Decision.ALLOWED:
+                    used.update((statement, access.action.lower()) for statement in result.statements)
                     continue
                 line = f"{call}({describe(call.params)}) -> {access}: {result.decision.value}"
                 if result.decision is Decision.CONDITION_NOT_EVALUATED:
@@ -86,13 +87,14 @@ def check(
                 if line not in seen_denials:
                     seen_denials.add(line)
                     target.append(line)
-    for key, (action, statement) in sorted(granted(policy).items()):
-        if key in used:
-            report.used.append(action)
+    for statement, action in granted(policy):
+        where = f"{action} ({statement})"
+        if (statement, action.lower()) in used:
+            report.used.append(where)
         elif action in justifications:
-            report.justified[action] = justifications[action]
+            report.justified[where] = justifications[action]
         else:
-            report.unused.append(f"{action} ({statement})")
+            report.unused.append(where)
     return report
 
 
