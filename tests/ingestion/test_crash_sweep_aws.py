@@ -10,12 +10,14 @@ the watermark's compare-and-set is DynamoDB's conditional PutItem.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 
 import pytest
 
-from tests.contract.aws_emulator import moto_server
-from tests.ingestion.aws_landing import aws_landing
+from tests.contract.aws_emulator import client, moto_server
+from tests.ingestion.aws_landing import AwsLanding, aws_landing
 from tests.ingestion.crash_sweep import KILLED, KILLS, sweep
 
 pytestmark = [pytest.mark.xdist_group("crash-sweep-aws"), pytest.mark.slow]
@@ -31,7 +33,8 @@ def test_sigkill_at_every_write_boundary_on_s3_and_dynamodb_then_a_clean_run_los
     lakeml, source, sources, aws_endpoint: str
 ) -> None:
     sources(contract=True, chunk_rows=4, part_rows=5)
-    result = sweep(lakeml, source, aws_landing(aws_endpoint).env)
+    landing = aws_landing(aws_endpoint)
+    result = sweep(lakeml, source, landing.env)
     for boundary, nth, killed in result.killed:
         assert killed.code == KILLED, (boundary, nth, killed)
     assert result.final.code == 0, result.final
@@ -42,3 +45,20 @@ def test_sigkill_at_every_write_boundary_on_s3_and_dynamodb_then_a_clean_run_los
     assert result.verify.json["ORDERS"]["quarantined_rows"] >= len(KILLS)  # the double inserts, once each
     runs = {run["table"]: run for run in result.final.json["runs"]}
     assert sorted(runs) == ["CUSTOMERS", "ORDERS"]
+    assert committed_parts_match_their_manifests(landing) > len(KILLS)
+
+
+def committed_parts_match_their_manifests(landing: AwsLanding) -> int:
+    """Every part a committed manifest lists is in the bucket whole: the sha256 the manifest recorded is
+    the object's (a part cut short by a kill is never committed). Returns how many parts were checked."""
+    s3 = client("s3", landing.endpoint)
+    checked = 0
+    for key in landing.keys("bronze/_manifests/"):
+        if not key.endswith(".json") or key.rsplit("/", 1)[1].startswith("."):
+            continue
+        manifest = json.loads(s3.get_object(Bucket=landing.bucket, Key=key)["Body"].read())
+        for record in manifest["files"] + manifest["quarantine_files"]:
+            body = s3.get_object(Bucket=landing.bucket, Key=record["path"])["Body"].read()
+            assert hashlib.sha256(body).hexdigest() == record["sha256"], (key, record["path"])
+            checked += 1
+    return checked
