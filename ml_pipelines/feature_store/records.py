@@ -87,20 +87,51 @@ def encode_rows(group: FeatureGroup, table: pa.Table | pd.DataFrame) -> Iterator
     for column in (group.record_id, group.event_time):
         if column not in data.column_names:
             raise FeatureStoreError(f"records for group {group.name} need column {column!r}")
-    for row in data.to_pylist():
-        record: Record = []
-        for name, value in row.items():
-            if name == group.event_time and value is not None and types[name] == "String":
-                text: str | None = event_time_string(value)
-            else:
-                text = encode_value(value, types[name], name)
-            if text is not None:
-                record.append({"FeatureName": name, "ValueAsString": text})
-        present = {f["FeatureName"] for f in record}
-        for required in (group.record_id, group.event_time):
-            if required not in present:
-                raise FeatureStoreError(f"a record for group {group.name} has no {required}: {row}")
-        yield record
+    names = data.column_names
+    texts = [encode_column(data.column(n), types[n], n, event_time=n == group.event_time) for n in names]
+    for required in (group.record_id, group.event_time):
+        values = texts[names.index(required)]
+        if None in values:
+            row = data.slice(values.index(None), 1).to_pylist()[0]
+            raise FeatureStoreError(f"a record for group {group.name} has no {required}: {row}")
+    for row_texts in zip(*texts, strict=True):
+        yield [
+            {"FeatureName": name, "ValueAsString": text}
+            for name, text in zip(names, row_texts, strict=True)
+            if text is not None
+        ]
+
+
+def encode_column(
+    column: pa.ChunkedArray, kind: FeatureType, name: str, *, event_time: bool = False
+) -> list[str | None]:
+    """A column's values as `ValueAsString` texts (None: null or NaN, left out of the record) — what
+    `encode_value` gives value by value, computed by Arrow for the common types."""
+    import pyarrow.compute as pc
+
+    kind_of = column.type
+    numeric = pa.types.is_integer(kind_of) or pa.types.is_boolean(kind_of)
+    floating = pa.types.is_floating(kind_of)
+    if event_time and kind == "String":  # few distinct values: convert each once
+        distinct = {v: event_time_string(v) for v in pc.unique(column).to_pylist() if v is not None}
+        return [None if v is None else distinct[v] for v in column.to_pylist()]
+    if kind == "String" and (pa.types.is_string(kind_of) or pa.types.is_large_string(kind_of)):
+        return list(column.to_pylist())
+    if floating:
+        column = pc.if_else(pc.is_nan(column), pa.scalar(None, kind_of), column)
+        if pc.any(pc.is_inf(column)).as_py():
+            bad = pc.filter(column, pc.is_inf(column))[0].as_py()
+            raise FeatureStoreError(f"feature {name} is {bad!r}; Feature Store takes finite numbers")
+    if kind == "Integral" and (numeric or floating):
+        if floating:
+            fractional = pc.not_equal(pc.floor(column), column)
+            if pc.any(fractional).as_py():
+                bad = pc.filter(column, fractional)[0].as_py()
+                raise FeatureStoreError(f"feature {name} is Integral but got {bad!r}")
+        return list(pc.cast(pc.cast(column, pa.int64()), pa.string()).to_pylist())
+    if kind == "Fractional" and (numeric or floating):
+        return [None if v is None else repr(v) for v in pc.cast(column, pa.float64()).to_pylist()]
+    return [encode_value(v, kind, name) for v in column.to_pylist()]
 
 
 def decode_record(group: FeatureGroup, record: Iterable[Mapping[str, str]]) -> dict[str, Any]:
