@@ -19,13 +19,18 @@ keyset pages of `page_rows` (default 500,000), so its RSS is bounded by the page
 bare loop is not run at 10x: one 20M-row result outlives the connector's request timeout, the connector
 re-sends the query and fakesnow's DuckDB session refuses it ("connection is busy").
 
-Reproduce: `make bench` or `.venv/bin/python -m bench ingest` (BENCH_INGEST_ROWS, BENCH_INGEST_SCALE).
+lakeml runs BENCH_INGEST_REPS times (default 3) at each scale; the table shows the median, and the
+scaling table the spread (min-max) and the ratios N x / 1 x of rows/s and of peak RSS.
+
+Reproduce: `make bench` or `.venv/bin/python -m bench ingest` (BENCH_INGEST_ROWS, BENCH_INGEST_SCALE,
+BENCH_INGEST_REPS).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,6 +44,7 @@ from ingestion.config import TableOptions
 
 ROWS = int(os.environ.get("BENCH_INGEST_ROWS", "2000000"))
 SCALE = int(os.environ.get("BENCH_INGEST_SCALE", "10"))
+REPS = int(os.environ.get("BENCH_INGEST_REPS", "3"))  # lakeml runs per scale: median and spread
 REPO = Path(__file__).resolve().parents[1]
 
 FILL_SQL = """
@@ -196,6 +202,19 @@ def lakeml_ingest(env: dict[str, str]) -> tuple[int, float, float]:
     return int(run["extracted"]), float(run["seconds"]), peak
 
 
+def spread(scale: str, attempts: list[tuple[int, float, float]]) -> dict[str, Any]:
+    """Median and range of rows/s over repeated runs, and the highest peak RSS."""
+    rates = [rows / seconds for rows, seconds, _ in attempts]
+    return {
+        "scale": scale,
+        "rows": attempts[0][0],
+        "rows_per_s_median": round(statistics.median(rates)),
+        "rows_per_s_min": round(min(rates)),
+        "rows_per_s_max": round(max(rates)),
+        "peak_rss_mib": round(max(rss for _, _, rss in attempts)),
+    }
+
+
 def bare_loop_rss(env: dict[str, str], work: Path) -> float:
     """Peak RSS MiB of the bare loop in its own process: the floor any client of this source pays."""
     code = (
@@ -256,10 +275,12 @@ def main() -> None:
             f"best of 2; peak RSS {rss_bare:,.0f} MiB (own process)",
         )
 
-        attempts = [lakeml_ingest(env) for _ in range(2)]
-        rows, seconds = attempts[0][0], min(a[1] for a in attempts)
+        scaling: list[dict[str, Any]] = []
+        attempts = [lakeml_ingest(env) for _ in range(REPS)]
+        rows, seconds = attempts[0][0], statistics.median(a[1] for a in attempts)
         rss_1x = max(a[2] for a in attempts)
-        record("lakeml ingest, contracts on", rows, seconds, f"best of 2; peak RSS {rss_1x:,.0f} MiB")
+        record("lakeml ingest, contracts on", rows, seconds, f"median of {REPS}; peak RSS {rss_1x:,.0f} MiB")
+        scaling.append(spread("1x", attempts))
 
         start = time.perf_counter()
         try:
@@ -282,8 +303,16 @@ def main() -> None:
             fill(conn, ROWS * SCALE)
             conn.close()
             try:
-                rows, seconds, rss_nx = lakeml_ingest(env)
-                record(f"lakeml ingest, contracts on, {SCALE}x", rows, seconds, f"peak RSS {rss_nx:,.0f} MiB")
+                attempts = [lakeml_ingest(env) for _ in range(REPS)]
+                rows, seconds = attempts[0][0], statistics.median(a[1] for a in attempts)
+                rss_nx = max(a[2] for a in attempts)
+                record(
+                    f"lakeml ingest, contracts on, {SCALE}x",
+                    rows,
+                    seconds,
+                    f"median of {REPS}; peak RSS {rss_nx:,.0f} MiB",
+                )
+                scaling.append(spread(f"{SCALE}x", attempts))
             except RuntimeError as exc:
                 results.append(
                     {
@@ -309,6 +338,19 @@ def main() -> None:
     for row in results:
         row["vs_bare"] = round(row["rows_per_s"] / bare, 2) if bare else None
     print_table(f"ingestion, {ROWS:,} ORDERS rows, local fakesnow", results)
+    if len(scaling) == 2:
+        one, many = scaling
+        scaling.append(
+            {
+                "scale": f"{SCALE}x / 1x",
+                "rows": None,
+                "rows_per_s_median": round(many["rows_per_s_median"] / one["rows_per_s_median"], 2),
+                "rows_per_s_min": None,
+                "rows_per_s_max": None,
+                "peak_rss_mib": round(many["peak_rss_mib"] / one["peak_rss_mib"], 2),
+            }
+        )
+    print_table(f"lakeml ingest at 1x and {SCALE}x ({REPS} runs each; last row: ratios)", scaling)
     write_result(
         "ingest",
         ".venv/bin/python -m bench ingest",
@@ -316,6 +358,8 @@ def main() -> None:
         packages=("snowflake-connector-python", "fakesnow", "pyarrow", "dlt", "duckdb"),
         rows_in_table=ROWS,
         scale=SCALE,
+        reps=REPS,
+        scaling=scaling,
         page_rows=TableOptions().page_rows,
     )
 

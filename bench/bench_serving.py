@@ -1,8 +1,12 @@
 """Endpoint latency and throughput on 127.0.0.1: lakeml's server vs in-process predict vs MLflow's server.
 
 One run, same model (XGBoost, 200 trees, depth 6, 30 features), same machine, wrk as the load generator
-(`apt-get install wrk`). MLflow runs in its own tool environment (`uvx --from mlflow==<v>`), as a user
-who picked it would run it. Reproduce: `make bench` or `.venv/bin/python -m bench serving`.
+(`apt-get install wrk`). Two floors frame lakeml's numbers: in-process `inplace_predict` (the model alone)
+and a bare Starlette app on the same uvicorn (uvloop + httptools) that reads the body and returns a fixed
+answer (HTTP alone). MLflow runs in its own tool environment (`uvx --from mlflow==<v>`), as a user who
+picked it would run it; uvx is the project's uv (found as the Makefile finds it). A peer that cannot run
+is printed and recorded as skipped with the reason, never dropped.
+Reproduce: `make bench` or `.venv/bin/python -m bench serving`.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import numpy as np
 
 from bench.common import print_table, write_result
 
+REPO = Path(__file__).resolve().parents[1]
 FEATURES = [f"f{i:02d}" for i in range(30)]
 CONCURRENCY = (1, 8, 32)
 DURATION_S = int(os.environ.get("BENCH_SERVING_SECONDS", "8"))
@@ -163,22 +168,94 @@ def measure(name: str, port: int, bodies: dict[int, Path], content_type: str) ->
     return rows
 
 
-def mlflow_model(model_dir: Path, target: Path) -> list[str] | None:
-    """Save the same booster as an MLflow model in MLflow's own environment; None if uvx is missing."""
-    uvx = shutil.which("uvx") or str(Path(sys.executable).parent / "uvx")
-    if not Path(uvx).exists() and not shutil.which("uvx"):
-        return None
-    base = [uvx, "--from", f"mlflow=={MLFLOW}", "--with", "xgboost-cpu", "--with", "pandas"]
+def find_uvx() -> tuple[list[str] | None, str]:
+    """The command that runs a tool environment, and where it was found (or why there is none): uvx on
+    PATH, else the project's uv as the Makefile finds it (`command -v uv`, `.tools/uv/bin/uv`), else
+    `~/.local/bin` (uv's own installer), else beside this Python."""
+    if found := shutil.which("uvx"):
+        return [found], found
+    candidates = [Path(p) for p in (shutil.which("uv"),) if p] + [
+        REPO / ".tools" / "uv" / "bin" / "uv",
+        Path.home() / ".local" / "bin" / "uv",
+        Path(sys.executable).parent / "uv",
+    ]
+    for uv in candidates:
+        if uv.is_file() and os.access(uv, os.X_OK):
+            return [str(uv), "tool", "run"], f"{uv} tool run"
+    looked = ", ".join(str(c) for c in candidates)
+    return None, f"no uvx on PATH and no uv at {looked}: run `make setup` (it installs uv)"
+
+
+def mlflow_model(uvx: list[str], model_dir: Path, target: Path) -> list[str]:
+    """Save the same booster as an MLflow model in MLflow's own environment; the command prefix for it."""
+    base = [*uvx, "--from", f"mlflow=={MLFLOW}", "--with", "xgboost-cpu", "--with", "pandas"]
     code = (
         "import sys, xgboost as xgb, mlflow.xgboost as mx; b = xgb.Booster(); b.load_model(sys.argv[1]); "
         "mx.save_model(b, sys.argv[2])"
     )
-    subprocess.run(
+    done = subprocess.run(
         [*base, "python", "-c", code, str(model_dir / "xgboost-model.json"), str(target)],
-        check=True,
         capture_output=True,
+        text=True,
     )
+    if done.returncode != 0:
+        raise RuntimeError(f"saving the MLflow model failed: {done.stderr.strip()[-300:]}")
     return base
+
+
+BARE_SERVER = """
+import sys, uvicorn
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
+ANSWER = b'{"predictions":[0.5],"model_version":"bare","variant":"AllTraffic"}'
+async def ping(request):
+    return Response(b"{}", media_type="application/json")
+async def invocations(request):
+    await request.body()
+    return Response(ANSWER, media_type="application/json")
+app = Starlette(routes=[Route("/ping", ping), Route("/invocations", invocations, methods=["POST"])])
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), loop="uvloop", http="httptools", access_log=False,
+            log_level="warning")
+"""
+
+
+def skipped(server: str, reason: str) -> dict[str, Any]:
+    print(f"  {server}: skipped ({reason})", flush=True)
+    return {
+        "server": server,
+        "rows": None,
+        "c": None,
+        "rps": None,
+        "rows_per_s": None,
+        "p50_ms": None,
+        "p99_ms": None,
+        "errors": None,
+        "skipped": reason,
+    }
+
+
+def mlflow_rows(root: Path, bodies: dict[int, Path]) -> list[dict[str, Any]]:
+    """MLflow's `models serve` on the same model, or one row saying why it was skipped."""
+    name = f"mlflow {MLFLOW} models serve"
+    uvx, where = find_uvx()
+    if uvx is None:
+        return [skipped(name, where)]
+    print(f"  mlflow via {where}", flush=True)
+    try:
+        base = mlflow_model(uvx, root / "model", root / "mlflow-model")
+        port = free_port()
+        header = ",".join(FEATURES)
+        mlflow_bodies = {}
+        for batch, body in bodies.items():
+            mlflow_bodies[batch] = root / f"mlflow-{batch}.csv"
+            mlflow_bodies[batch].write_text(header + "\n" + body.read_text())
+        command = [*base, "mlflow", "models", "serve", "-m", str(root / "mlflow-model"), "--env-manager",
+                   "local", "-h", "127.0.0.1", "-p", str(port)]  # fmt: skip
+        with running(command, port, "/ping"):
+            return measure(name, port, mlflow_bodies, "text/csv")
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        return [skipped(name, f"{type(exc).__name__}: {exc}"[:400])]
 
 
 def main() -> None:
@@ -193,52 +270,21 @@ def main() -> None:
             bodies[batch] = root / f"body-{batch}.csv"
             bodies[batch].write_text("\n".join(",".join(f"{v:.6f}" for v in r) for r in x[:batch]) + "\n")
         port = free_port()
-        with running(
-            [
-                sys.executable,
-                "-m",
-                "ml_pipelines.serving.server",
-                "--model",
-                str(root / "model"),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            port,
-            "/ping",
-        ):
+        with running([sys.executable, "-c", BARE_SERVER, str(port)], port, "/ping"):
+            rows += measure("bare starlette (fixed answer)", port, bodies, "text/csv")
+        port = free_port()
+        serve = [sys.executable, "-m", "ml_pipelines.serving.server", "--model", str(root / "model"), "--host",
+                 "127.0.0.1", "--port", str(port)]  # fmt: skip
+        with running(serve, port, "/ping"):
             rows += measure("lakeml (starlette, uvloop+httptools)", port, bodies, "text/csv")
-        base = mlflow_model(root / "model", root / "mlflow-model")
-        if base:
-            port = free_port()
-            header = ",".join(FEATURES)
-            mlflow_bodies = {}
-            for batch, body in bodies.items():
-                mlflow_bodies[batch] = root / f"mlflow-{batch}.csv"
-                mlflow_bodies[batch].write_text(header + "\n" + body.read_text())
-            with running(
-                [
-                    *base,
-                    "mlflow",
-                    "models",
-                    "serve",
-                    "-m",
-                    str(root / "mlflow-model"),
-                    "--env-manager",
-                    "local",
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    str(port),
-                ],
-                port,
-                "/ping",
-            ):
-                rows += measure(f"mlflow {MLFLOW} models serve", port, mlflow_bodies, "text/csv")
+        rows += mlflow_rows(root, bodies)
     print_table("endpoint latency and throughput (127.0.0.1, wrk)", rows)
     ours = {(r["rows"], r["c"]): r for r in rows if r["server"].startswith("lakeml")}
-    theirs = {(r["rows"], r["c"]): r for r in rows if r["server"].startswith("mlflow")}
+    theirs = {
+        (r["rows"], r["c"]): r for r in rows if r["server"].startswith("mlflow") and not r.get("skipped")
+    }
+    floor = {(r["rows"], r["c"]): r for r in rows if r["server"].startswith("bare")}
+    model = {r["rows"]: r for r in rows if r["server"].startswith("in-process")}
     ratios = [
         {
             "rows": k[0],
@@ -251,12 +297,29 @@ def main() -> None:
         if k in theirs
     ]
     print_table("lakeml / mlflow requests per second", ratios)
+    against = [
+        {
+            "rows": k[0],
+            "c": k[1],
+            "lakeml_rows_per_s": ours[k]["rows_per_s"],
+            "vs_in_process": round(ours[k]["rows_per_s"] / model[k[0]]["rows_per_s"], 2),
+            "vs_bare_starlette_rps": round(ours[k]["rps"] / floor[k]["rps"], 2) if k in floor else None,
+            "lakeml_p99_ms": ours[k]["p99_ms"],
+            "bare_p99_ms": floor[k]["p99_ms"] if k in floor else None,
+        }
+        for k in ours
+    ]
+    print_table("lakeml against its floors (in-process predict, bare starlette)", against)
+    for row in rows:
+        if row.get("skipped"):
+            print(f"\n{row['server']}: SKIPPED - {row['skipped']}")
     write_result(
         "serving",
         "make bench  # or: .venv/bin/python -m bench serving",
         rows,
         packages=("xgboost-cpu", "starlette", "uvicorn", "uvloop", "httptools"),
         ratios=ratios,
+        against_floors=against,
         duration_s=DURATION_S,
         load_generator="wrk",
         mlflow=MLFLOW,

@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from lakeml.core.errors import LakemlError
+from ml_pipelines.serving.predict import DensePredictor
 
 MODEL_FILES = ("xgboost-model.json", "xgboost-model.ubj", "xgboost-model", "model.json", "model.ubj")
 
@@ -26,6 +28,7 @@ class LoadedModel:
     feature_names: tuple[str, ...]
     version: str
     source: str
+    predictor: Callable[[np.ndarray], np.ndarray] | None = None  # DensePredictor; None: inplace_predict
 
     @property
     def n_features(self) -> int:
@@ -33,6 +36,8 @@ class LoadedModel:
 
     def predict(self, rows: np.ndarray) -> np.ndarray:
         """Probabilities for a float32 matrix whose columns are in `feature_names` order."""
+        if self.predictor is not None:
+            return self.predictor(rows)
         return self.booster.inplace_predict(rows)  # type: ignore[attr-defined]
 
 
@@ -72,4 +77,10 @@ def load_model(source: str | Path, version: str = "unversioned") -> LoadedModel:
         raise LakemlError(
             f"model {path} was trained without feature names; train it on a named DMatrix/DataFrame"
         )
-    return LoadedModel(booster=booster, feature_names=tuple(names), version=str(version), source=str(path))
+    return LoadedModel(
+        booster=booster,
+        feature_names=tuple(names),
+        version=str(version),
+        source=str(path),
+        predictor=DensePredictor(booster),
+    )

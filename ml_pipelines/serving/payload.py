@@ -9,14 +9,18 @@ value); the strings "nan"/"NaN" too. Infinity, text, wrong counts, unknown or mi
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import orjson
 
 MAX_ROWS = 10_000
+# The bytes of a CSV body of plain numbers: only these may reach the fast path (see `_plain_csv`).
+NUMBER_BYTES = b"0123456789.-+eE,\r\n \t"
 
 
 class BadRequest(Exception):
@@ -42,7 +46,44 @@ def _number(text: str, row: int, column: int, names: Sequence[str]) -> float:
     return value
 
 
+@functools.lru_cache(maxsize=64)
+def names_look_numeric(names: tuple[str, ...]) -> bool:
+    return any(not name.encode().translate(None, NUMBER_BYTES) for name in names)
+
+
+def _plain_csv(body: bytes, names: Sequence[str]) -> np.ndarray | None:
+    """The matrix of a body of plain numbers, one per feature on each line, parsed in C; None for anything else.
+
+    Lines become JSON arrays and orjson parses them (~35 ns a value, five times numpy's string
+    conversion). A JSON number is a decimal `float()` accepts and rounds the same way, and the byte
+    filter lets nothing else through (no quotes, letters, brackets), so every body this accepts gets the
+    values the row-by-row parser would give; the rest (empty fields, `nan`, `.5`, a header, a bad row)
+    goes to that parser, which also words the errors.
+    """
+    if not body or body.translate(None, NUMBER_BYTES):
+        return None
+    if names_look_numeric(tuple(names)):  # a header line would pass the byte filter: read it slowly
+        return None
+    lines = body.strip().replace(b"\r\n", b"\n")
+    try:
+        values = orjson.loads(b"[[" + lines.replace(b"\n", b"],[") + b"]]")
+        matrix = np.array(values, dtype=np.float32)
+    except (orjson.JSONDecodeError, ValueError, TypeError):
+        return None
+    if (
+        matrix.ndim != 2
+        or matrix.shape[1] != len(names)
+        or len(matrix) > MAX_ROWS
+        or not np.isfinite(matrix).all()
+    ):
+        return None
+    return matrix
+
+
 def parse_csv(body: bytes, names: Sequence[str]) -> np.ndarray:
+    matrix = _plain_csv(body, names)
+    if matrix is not None:
+        return matrix
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -100,9 +141,12 @@ def _json_value(value: Any, row: int, name: str) -> float:
 
 def parse_json(body: bytes, names: Sequence[str]) -> np.ndarray:
     try:
-        document = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:  # json also reads NaN, UTF-16/32 and integers over 64 bits
+        try:
+            document = json.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise BadRequest(f"the body is not valid JSON: {exc}") from None
     if isinstance(document, dict) and "instances" in document:
         instances = document["instances"]
     elif isinstance(document, dict) or (
