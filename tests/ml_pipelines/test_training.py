@@ -175,3 +175,26 @@ def test_failed_scoring_raises_with_where_to_look(settings: Settings, lake: Loca
         LakemlError, match="batch scoring failed: no Approved version .details: `lakeml pipeline"
     ):
         score(settings, runner, lake)
+
+
+def test_the_outcome_says_how_many_feature_records_were_written_and_skipped(
+    settings: Settings, lake: LocalLake
+) -> None:
+    from ml_pipelines.pipeline.training import INGEST_OUTPUT, output_uri
+
+    runner = ScriptedRunner(
+        ExecutionStatus(execution_id=EXECUTION, pipeline="lakeml-churn-training", status="Succeeded")
+    )
+    evaluation(lake, 0.861, None)
+    report = {
+        "records_written": 5000,
+        "records_skipped": 245000,
+        "event_times_written": ["2026-11-30T00:00:00Z"],
+        "backfill": False,
+        "seconds": 1.2,
+        "rows": 250000,
+    }
+    write(lake, output_uri(Target(), "e1", INGEST_OUTPUT), json.dumps(report))
+    outcome = train(settings, runner, lake)
+    assert outcome.summary.startswith("features: 5,000 records written, 245,000 skipped; test AUC 0.861")
+    assert outcome.document()["features"] == {k: v for k, v in report.items() if k != "rows"}
