@@ -236,6 +236,14 @@ locals {
         Resource = "${var.lake_bucket_arn}/${var.bronze_prefix}/_visible/*"
       },
       {
+        # pyarrow's create_dir writes the empty folder markers of every parent on each write: bronze/ and
+        # runs/ themselves (the folders below are covered above; found by tests/infra/emulator).
+        Sid      = "LakeFolderMarkers"
+        Effect   = "Allow"
+        Action   = "s3:PutObject"
+        Resource = ["${var.lake_bucket_arn}/${var.bronze_prefix}/", "${var.lake_bucket_arn}/${var.runs_prefix}/"]
+      },
+      {
         Sid      = "LakeReadManifests"
         Effect   = "Allow"
         Action   = "s3:GetObject"

@@ -90,6 +90,13 @@ EXECUTION = {
     "kms:Encrypt": "the offline store encrypts its Parquet with the CMK through SageMaker",
 }
 
+DBT_GLUE = "dbt-glue (the transform task) "
+NOT_RUN_DBT_GLUE = (
+    "; dbt-glue calls Glue through boto3's default session and needs a Glue session, neither on the emulator"
+)
+GLUE_SESSION = "the Glue interactive session dbt-glue opens runs as the Glue role: its Spark "
+ECS_AGENT = "the ECS agent (Fargate) "
+
 JUSTIFICATIONS: dict[str, dict[str, str]] = {
     "ingestion": {
         **LAMBDA_RUNTIME,
@@ -108,7 +115,89 @@ JUSTIFICATIONS: dict[str, dict[str, str]] = {
         "sagemaker:DescribeModel": "SageMakerDeployer.serving reads the model of an endpoint that already serves",
     },
     "model-approver": {**KMS_THROUGH_SERVICES},
-    "sagemaker-execution": EXECUTION,
+    "dbt-task": {
+        **KMS_THROUGH_SERVICES,
+        **PYARROW_ABORT,
+        **{
+            f"glue:{op}": DBT_GLUE + f"calls {op} to drive its interactive session" + NOT_RUN_DBT_GLUE
+            for op in (
+                "CreateSession",
+                "GetSession",
+                "StopSession",
+                "DeleteSession",
+                "RunStatement",
+                "GetStatement",
+                "ListStatements",
+                "CancelStatement",
+            )
+        },
+        **{
+            f"glue:{op}": DBT_GLUE
+            + f"lists schemas and relations with {op} (its catalog client)"
+            + NOT_RUN_DBT_GLUE
+            for op in ("GetDatabase", "GetDatabases", "GetTable", "GetTables")
+        },
+        "glue:UpdateTable": DBT_GLUE + "persists model docs into the tables' descriptions" + NOT_RUN_DBT_GLUE,
+        "iam:PassRole": DBT_GLUE + "passes the Glue role to CreateSession" + NOT_RUN_DBT_GLUE,
+        "kms:Encrypt": "the Glue Data Catalog is SSE-KMS: Glue encrypts the metadata dbt-glue writes with the CMK "
+        "on the caller's behalf",
+    },
+    "dbt-execution": {
+        "ecr:GetAuthorizationToken": ECS_AGENT + "logs in to ECR to pull the ML image",
+        "ecr:BatchGetImage": ECS_AGENT + "pulls the ML image",
+        "ecr:GetDownloadUrlForLayer": ECS_AGENT + "pulls the ML image's layers",
+        "ecr:BatchCheckLayerAvailability": ECS_AGENT + "checks the ML image's layers",
+        "logs:CreateLogStream": ECS_AGENT + "ships the container's output (awslogs driver)",
+        "logs:PutLogEvents": ECS_AGENT + "ships the container's output (awslogs driver)",
+    },
+    "glue": {
+        **KMS_THROUGH_SERVICES,
+        "kms:Encrypt": "the security configuration encrypts session logs and bookmarks with the CMK as the session role",
+        "s3:GetObject": GLUE_SESSION + "reads every layer dbt's models select from",
+        "s3:PutObject": GLUE_SESSION + "writes the models' partitions in silver/gold/quarantine",
+        "s3:DeleteObject": GLUE_SESSION
+        + "rewrites partitions (insert_overwrite) and commits through _temporary",
+        "s3:AbortMultipartUpload": GLUE_SESSION + "aborts the upload of a failed task's output",
+        "s3:ListBucket": GLUE_SESSION + "lists the layers' partitions",
+        "s3:GetBucketLocation": GLUE_SESSION + "(the S3A/EMRFS client) resolves the bucket's region",
+        **{
+            f"glue:{op}": GLUE_SESSION + f"catalog client calls {op} (Spark's Hive metastore on Glue)"
+            for op in (
+                "GetDatabase",
+                "GetDatabases",
+                "GetTable",
+                "GetTables",
+                "GetPartition",
+                "GetPartitions",
+                "BatchGetPartition",
+                "GetUserDefinedFunction",
+                "GetUserDefinedFunctions",
+                "CreateTable",
+                "UpdateTable",
+                "DeleteTable",
+                "CreatePartition",
+                "BatchCreatePartition",
+                "UpdatePartition",
+                "DeletePartition",
+                "BatchDeletePartition",
+                "BatchUpdatePartition",
+                "CreateDatabase",
+            )
+        },
+        "logs:CreateLogGroup": "Glue writes the session's logs to /aws-glue/* as the session role",
+        "logs:CreateLogStream": "Glue writes the session's logs to /aws-glue/* as the session role",
+        "logs:PutLogEvents": "Glue writes the session's logs to /aws-glue/* as the session role",
+        "logs:AssociateKmsKey": "Glue encrypts the session's log group with the CMK (security configuration)",
+    },
+    "sagemaker-execution": {
+        **EXECUTION,
+        "LakeReadGold/s3:GetObject": "SageMaker downloads the gold channels (processing and training inputs) into "
+        "the jobs as the execution role; the jobs read no S3 themselves",
+        "LakeWriteMlAndPredictions/s3:GetObject": "SageMaker downloads a step's inputs from ml/ (the previous "
+        "step's outputs, the model artefact) as the execution role",
+        "LakeWriteMlAndPredictions/s3:PutObject": "SageMaker uploads the steps' outputs to ml/ and batch "
+        "transform's to predictions/ as the execution role",
+    },
     "daily-flow": {
         "logs:CreateLogDelivery": "Step Functions configures the state machine's log delivery as its role (logging_configuration)",
         "logs:GetLogDelivery": "Step Functions configures the state machine's log delivery as its role",
@@ -128,7 +217,6 @@ JUSTIFICATIONS: dict[str, dict[str, str]] = {
 # Roles whose runtime does not run on the emulator, and why (the report and docs/infra.md say it too).
 NOT_RUN: dict[str, str] = {
     "glue": "the Glue interactive session's Spark runs inside AWS Glue; moto has no Glue sessions that execute code",
-    "dbt-task": "dbt-glue calls Glue through boto3's default session (not lakeml.core.aws), and its session needs Glue's Spark",
     "dbt-execution": "the ECS agent pulls the image and ships logs as this role; no ECS agent runs on the emulator",
 }
 
@@ -138,4 +226,5 @@ def role_key(role: str, env: str = "dev") -> str:
 
 
 def justified(role: str, env: str = "dev") -> dict[str, str]:
+    """Reasons by action, or by `<Sid>/<action>` for one statement's grant of an action."""
     return dict(JUSTIFICATIONS.get(role_key(role, env), {}))

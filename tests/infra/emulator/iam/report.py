@@ -91,8 +91,10 @@ def check(
         where = f"{action} ({statement})"
         if (statement, action.lower()) in used:
             report.used.append(where)
-        elif action in justifications:
-            report.justified[where] = justifications[action]
+        elif reason := justifications.get(
+            f"{statement.rsplit('/', 1)[-1]}/{action}", justifications.get(action)
+        ):
+            report.justified[where] = reason
         else:
             report.unused.append(where)
     return report
