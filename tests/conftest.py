@@ -153,6 +153,7 @@ LONG_GROUPS_FIRST = (
     "dr",
     "ml_local_run",
     "terraform",
+    "checkov",
 )
 
 
