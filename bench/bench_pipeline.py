@@ -3,7 +3,9 @@
 The whole chain at default scale (seed → ingest → dbt → training pipeline with ≥ 10 tuning trials), then
 per step: wall seconds, seconds spent inside the steps' own processes (the image's commands), and the
 runner's overhead = total - time in those processes (input/output copies, model packing, Optuna,
-bookkeeping). Reproduce: `make bench` or `.venv/bin/python -m bench pipeline`.
+bookkeeping), and the Tune step's trials/s. Jobs run in warm worker processes unless
+LAKEML_RUNNER__JOB_PROCESSES=fresh (`bench_tuning` compares the two). Reproduce: `make bench` or
+`.venv/bin/python -m bench pipeline`.
 """
 
 from __future__ import annotations
@@ -61,6 +63,9 @@ def main() -> None:
                 "jobs": len(step.jobs or []) or "",
             }
         )
+    tune = next((s for s in record.steps if s.type == "Tuning"), None)
+    trials = len(tune.jobs or []) if tune else 0
+    trials_per_s = round(trials / tune.seconds, 3) if tune and tune.seconds else None
     inside_total = sum(r["in_process_s"] for r in rows)
     overhead = total - inside_total
     rows.append(
@@ -75,6 +80,10 @@ def main() -> None:
     )
     print_table(f"local training pipeline at default scale, {TRIALS} tuning trials", rows)
     print(f"\nrunner overhead: {overhead:.2f} s of {total:.2f} s = {100 * overhead / total:.1f} %")
+    if tune:
+        print(
+            f"tuning: {trials} trials in {tune.seconds:.1f} s = {trials_per_s} trials/s ({settings.runner.job_processes} jobs)"
+        )
     print("before the pipeline: " + ", ".join(f"{k} {v:.1f} s" for k, v in prepare.items()))
     write_result(
         "pipeline",
@@ -85,6 +94,9 @@ def main() -> None:
         total_seconds=round(total, 2),
         overhead_seconds=round(overhead, 2),
         overhead_percent=round(100 * overhead / total, 1),
+        tuning_trials=trials,
+        tuning_trials_per_s=trials_per_s,
+        job_processes=settings.runner.job_processes,
         prepare_seconds=prepare,
         status=record.status,
         failure_reason=record.failure_reason,
