@@ -87,7 +87,9 @@ def run(spec: JobSpec) -> int:
     try:
         with environ.replaced(spec.environment):
             os.chdir(spec.cwd)
-            sys.path.insert(0, spec.cwd)  # `python -m` puts the working directory first
+            # `python -m` puts the working directory first, then the job's PYTHONPATH
+            extra = [p for p in spec.environment.get("PYTHONPATH", "").split(os.pathsep) if p]
+            sys.path[:0] = [spec.cwd, *extra]
             sys.argv = [spec.module, *spec.argv]
             return guarded(spec.module)
     finally:

@@ -176,8 +176,7 @@ class WorkerPool:
     def launch(self, job: Launch) -> Ended:
         if len(job.command) < 3 or job.command[:2] != [self.python, "-m"]:
             return self.fresh.launch(job)  # only `<this python> -m <module>` runs in a worker
-        started = time.monotonic()
-        current = self.acquire()
+        current, started = self.acquire()
         healthy = False
         try:
             ended = current.run(job, started)
@@ -186,16 +185,25 @@ class WorkerPool:
         finally:
             self.release(current, healthy)
 
-    def acquire(self) -> Worker:
+    def acquire(self) -> tuple[Worker, float]:
+        """An idle worker, or a new one while fewer than `size` exist (else wait for one to be released),
+        and the moment the job's time starts: starting a worker counts as the job's, waiting does not."""
         with self.condition:
-            while not self.idle and self.count >= self.size:
-                self.condition.wait()
-            if self.idle:
-                return self.idle.pop()
+            while True:
+                while not self.idle and self.count >= self.size:
+                    self.condition.wait()
+                if not self.idle:
+                    break
+                current = self.idle.pop()
+                if current.process.poll() is None:
+                    return current, time.monotonic()
+                current.close()  # died while idle (killed from outside): start another
+                self.count -= 1
             self.count += 1
             self.started += 1
+        started = time.monotonic()
         try:
-            return Worker(self.python)
+            return Worker(self.python), started
         except BaseException:
             with self.condition:
                 self.count -= 1

@@ -183,14 +183,17 @@ def test_early_stopping_stops_a_job_and_keeps_its_worker_warm(execute, mode) -> 
 
 
 def test_stopping_condition_kills_the_worker_and_the_next_step_gets_a_new_one(execute) -> None:
+    before = probe("Before", {"mode": "ok"})
     hung = probe("Hung", {"mode": "hang"}, StoppingCondition={"MaxRuntimeInSeconds": 1})
+    hung["DependsOn"] = ["Before"]
     after = probe("After", {"mode": "ok"})
     after["DependsOn"] = ["Hung"]
-    record = execute(definition(hung, after))
+    record = execute(definition(before, hung, after))
     assert record.status == "Succeeded", record.failure_reason
-    assert record.steps[0].properties["TrainingJobStatus"] == "Stopped"
-    assert record.steps[1].properties["TrainingJobStatus"] == "Completed"
-    assert facts(record.steps[0].log or "")["pid"] != facts(record.steps[1].log or "")["pid"]
+    statuses = [step.properties["TrainingJobStatus"] for step in record.steps]
+    assert statuses == ["Completed", "Stopped", "Completed"]
+    # Hung ran in Before's warm worker; the timeout killed it, so After runs in a new one
+    assert facts(record.steps[0].log or "")["pid"] != facts(record.steps[2].log or "")["pid"]
 
 
 def test_processing_and_training_steps_share_the_warm_workers(execute) -> None:
