@@ -10,10 +10,10 @@ JAVA_HOME := $(shell [ -x scripts/java_home.sh ] && scripts/java_home.sh 2>/dev/
 export JAVA_HOME
 PYTEST_ARGS ?=
 
-.PHONY: help setup run test lint bench docs images clean refs
+.PHONY: help setup run test lint bench docs images clean refs infra-check
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(UV_BOOT)/bin/uv:
 	@echo "uv not found: installing it into $(UV_BOOT) with pip"
@@ -44,6 +44,9 @@ run: setup ## Run the whole pipeline locally (seeds the local source on first ru
 
 test: setup ## Run the test suite
 	$(PY) -m pytest -n 2 --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
+
+infra-check: setup ## Apply infra/envs/dev to moto, assert it, re-plan, run the flow and every runtime under its role, destroy; writes infra/reports/iam.json
+	LAKEML_TEST_IAM_REPORT=infra/reports/iam.json $(PY) -m pytest -q -p no:randomly --capture=tee-sys tests/infra/emulator $(PYTEST_ARGS)
 
 lint: setup ## ruff, mypy, import-linter, statelint, actionlint + zizmor (offline) on .github/workflows
 	.venv/bin/ruff check lakeml ingestion ml_pipelines tests bench

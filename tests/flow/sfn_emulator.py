@@ -171,28 +171,35 @@ def emulated_services() -> Iterator[Services]:
             timeout=10,
         ).raise_for_status()
         state = Services(endpoint)
-        patch.setattr(
-            LambdaSimpleBackend,
-            "invoke",
-            lambda _self, name, _qualifier, body, _headers, response_headers: state.lambdas.invoke(
-                name, body, response_headers
-            ),
-        )
-        patch.setattr(
-            SageMakerModelBackend,
-            "describe_pipeline_execution",
-            _describe_with_outcomes(state, SageMakerModelBackend.describe_pipeline_execution),
-        )
-        patch.setattr(
-            ecs_models.Container, "__init__", _container_with_exit_code(state, ecs_models.Container.__init__)
-        )
-        patch.setattr(
-            StateTaskServiceEcs, "_eval_service_task", _ecs_api_casing(StateTaskServiceEcs._eval_service_task)
-        )
-        patch.setattr(StateTaskServiceEcs, "_normalise_response", _sfn_casing)
-        patch.setattr(json_path, "_is_singleton_array_access", _definite_paths_are_values)
+        substitute(patch, state)
         state.resources = _create_resources(endpoint)
         yield state
+
+
+def substitute(patch: pytest.MonkeyPatch, state: Services) -> None:
+    """Install the substitutions above on this process's moto (its server must run in this process):
+    Lambda invocations answered by `state.lambdas`, pipeline outcomes, the dbt exit code, the ECS and
+    JSONPath fixes. Also used on the applied estate (tests/infra/emulator/test_flow_on_estate.py)."""
+    patch.setattr(
+        LambdaSimpleBackend,
+        "invoke",
+        lambda _self, name, _qualifier, body, _headers, response_headers: state.lambdas.invoke(
+            name, body, response_headers
+        ),
+    )
+    patch.setattr(
+        SageMakerModelBackend,
+        "describe_pipeline_execution",
+        _describe_with_outcomes(state, SageMakerModelBackend.describe_pipeline_execution),
+    )
+    patch.setattr(
+        ecs_models.Container, "__init__", _container_with_exit_code(state, ecs_models.Container.__init__)
+    )
+    patch.setattr(
+        StateTaskServiceEcs, "_eval_service_task", _ecs_api_casing(StateTaskServiceEcs._eval_service_task)
+    )
+    patch.setattr(StateTaskServiceEcs, "_normalise_response", _sfn_casing)
+    patch.setattr(json_path, "_is_singleton_array_access", _definite_paths_are_values)
 
 
 def _create_resources(endpoint: str) -> dict[str, str]:

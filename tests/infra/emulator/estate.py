@@ -18,7 +18,7 @@ from typing import Any
 
 from lakeml.core import aws
 from tests.infra import terraform_cli
-from tests.infra.terraform_cli import PLUGIN_DIR, Result
+from tests.infra.terraform_cli import PLUGIN_DIR, REPO, Result
 
 ACCOUNT_ID = "123456789012"
 REGION = "eu-west-1"
@@ -47,6 +47,10 @@ SERVICES = (
     "sqs",
     "sts",
 )
+# moto answers at once, so Terraform's default of 10 concurrent operations is the bottleneck: most of
+# the apply is the provider's own consistency waits (S3 lifecycle, SQS attributes, KMS), run side by side.
+PARALLELISM = 32
+PIPELINE_SNAPSHOTS = REPO / "tests" / "ml_pipelines" / "snapshots"
 IMAGE = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/lakeml-{ENV}-{{kind}}:emulator"
 
 
@@ -74,13 +78,41 @@ provider "aws" {{
 """
 
 
-def tfvars() -> str:
+def existing_network(endpoint_url: str) -> dict[str, Any]:
+    """The account's private network, which infra/ does not manage (staging and prod are given theirs):
+    a VPC with two private subnets and their route table, so the apply covers the network module (VPC
+    endpoints, security groups) and the dbt task has subnets to run in, as the flow needs."""
+    ec2 = aws.client("ec2", REGION, endpoint_url)
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    # Interface endpoints with private DNS need both (AWS refuses them otherwise); ECS tasks' ENIs get
+    # their private DNS names from the second.
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsSupport={"Value": True})
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"{REGION}{zone}")[
+            "Subnet"
+        ]["SubnetId"]
+        for i, zone in enumerate("ab")
+    ]
+    table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    for subnet in subnets:
+        ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
+    return {"vpc_id": vpc, "subnet_ids": subnets, "route_table_ids": [table]}
+
+
+def tfvars(network: dict[str, Any]) -> str:
     return "\n".join(
         [
+            *(f"{name} = {json.dumps(value)}" for name, value in network.items()),
             f'account_id       = "{ACCOUNT_ID}"',
             f'region           = "{REGION}"',
             f'lambda_image_uri = "{IMAGE.format(kind="lambda")}"',
             f'ml_image_uri     = "{IMAGE.format(kind="ml")}"',
+            # The second apply of docs/aws.md: the pipelines from their definitions (the test snapshots).
+            "pipeline_definition_files = {",
+            f'  training = "{PIPELINE_SNAPSHOTS / "training.json"}"',
+            f'  scoring  = "{PIPELINE_SNAPSHOTS / "batch.json"}"',
+            "}",
             "",
         ]
     )
@@ -93,7 +125,7 @@ class Estate:
     `outputs` is `terraform output -json` reduced to values (`outputs["lakeml"]` is the stack's outputs:
     lake_bucket, state_machine_arn, function_arns, glue_databases, lakeml_env...), `state` is
     `terraform show -json`, `workdir` the applied root (the temp copy of infra/envs/dev), `terraform`
-    runs `terraform <args>` there."""
+    runs `terraform <args>` there; `network` the VPC, subnets and route tables given to the env."""
 
     endpoint_url: str
     region: str
@@ -102,6 +134,7 @@ class Estate:
     state: dict[str, Any]
     workdir: Path
     terraform: Callable[..., Result]
+    network: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     logs: dict[str, str] = field(default_factory=dict)
 
@@ -154,7 +187,8 @@ def apply_estate(base: Path, endpoint_url: str) -> Estate:
     space = terraform_cli.workspace(base, fake)
     workdir = space.root / "envs" / ENV
     (workdir / "emulator_override.tf").write_text(override(endpoint_url))
-    (workdir / "emulator.auto.tfvars").write_text(tfvars())
+    network = existing_network(endpoint_url)
+    (workdir / "emulator.auto.tfvars").write_text(tfvars(network))
 
     def terraform(*args: str, timeout: int = 300) -> Result:
         return space.run(workdir, *args, "-no-color", timeout=timeout)
@@ -163,7 +197,7 @@ def apply_estate(base: Path, endpoint_url: str) -> Estate:
     logs: dict[str, str] = {}
     steps: list[tuple[str, tuple[str, ...]]] = [
         ("init", ("init", f"-plugin-dir={PLUGIN_DIR}", "-lockfile=readonly")),
-        ("apply", ("apply", "-auto-approve", "-input=false")),
+        ("apply", ("apply", "-auto-approve", "-input=false", f"-parallelism={PARALLELISM}")),
     ]
     for name, args in steps:
         result = _timed(timings, name, lambda args=args: terraform(*args))  # type: ignore[misc]
@@ -180,6 +214,7 @@ def apply_estate(base: Path, endpoint_url: str) -> Estate:
         state=state,
         workdir=workdir,
         terraform=terraform,
+        network=network,
         timings=timings,
         logs=logs,
     )
@@ -209,7 +244,11 @@ def leftovers(estate: Estate) -> list[str]:
 def destroy_estate(estate: Estate) -> None:
     """`terraform destroy`; raise when it fails, when the state still lists resources, or when the
     emulator still holds any of them."""
-    result = _timed(estate.timings, "destroy", lambda: estate.terraform("destroy", "-auto-approve"))
+    result = _timed(
+        estate.timings,
+        "destroy",
+        lambda: estate.terraform("destroy", "-auto-approve", "-refresh=false", f"-parallelism={PARALLELISM}"),
+    )
     if result.code != 0:
         raise RuntimeError(f"the estate did not destroy cleanly: {result.explain()}")
     listed = estate.terraform("state", "list")

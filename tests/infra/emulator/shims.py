@@ -9,6 +9,7 @@ moto's "not implemented", or the provider sees a drift AWS would never report. d
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable
 from typing import Any
@@ -17,14 +18,16 @@ import pytest
 from moto.awslambda.models import LambdaFunction
 from moto.core.responses import ActionResult
 from moto.core.utils import unix_time_millis
+from moto.ecs.models import EC2ContainerServiceBackend
 from moto.logs.responses import LogsResponse
 from moto.moto_api._internal import mock_random
-from moto.sagemaker.models import SageMakerModelBackend
+from moto.sagemaker.models import FeatureGroup, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.responses import StepFunctionResponse
 
 MOTO_VERSION = "5.2.5"
+ORIGINAL_CREATE_FEATURE_GROUP = SageMakerResponse.create_feature_group
 
 
 def validate_state_machine_definition(self: StepFunctionResponse) -> ActionResult:
@@ -126,6 +129,104 @@ def _feature_groups_have_tags(original: Callable[..., Any]) -> Callable[..., Any
     return resolve
 
 
+FEATURE_GROUP_FIELDS = ("Description", "OnlineStoreConfig", "ThroughputConfig")
+
+
+def delete_model_package(self: SageMakerResponse) -> ActionResult:
+    """SageMaker `DeleteModelPackage` (missing in moto 5.2.5). Not a provider call: the emulator tests
+    that register a model version in the estate's group delete it afterwards, as the destroy of the
+    group needs it empty (see `delete_model_package_group`)."""
+    name = self._get_param("ModelPackageName")
+    backend = self.sagemaker_backend
+    arn = backend.model_package_name_mapping.get(name, name)
+    if backend.model_packages.pop(arn, None) is None:
+        from moto.sagemaker.exceptions import ValidationError
+
+        raise ValidationError(f"Model package {name} does not exist.")
+    return ActionResult({})
+
+
+def create_feature_group(self: SageMakerResponse) -> ActionResult:
+    """SageMaker `CreateFeatureGroup` as moto 5.2.5 implements it, keeping what it drops.
+
+    moto stores neither `Description`, `OnlineStoreConfig` nor `ThroughputConfig`, and replaces the
+    offline store's requested `DataCatalogConfig` with its own (`sagemaker_featurestore`, a table name with
+    a timestamp), so every re-plan of `aws_sagemaker_feature_group` would replace the group. AWS keeps
+    the requested catalog names and returns all of these from DescribeFeatureGroup; so does the shim."""
+    requested = copy.deepcopy(self._get_param("OfflineStoreConfig") or {})
+    result = ORIGINAL_CREATE_FEATURE_GROUP(self)
+    created: dict[str, Any] = result.result  # type: ignore[assignment]
+    group = self.sagemaker_backend.feature_groups[created["FeatureGroupArn"]]
+    kept = {name: self._get_param(name) for name in FEATURE_GROUP_FIELDS if self._get_param(name)}
+    group.lakeml_kept = kept  # type: ignore[attr-defined]
+    if requested.get("DataCatalogConfig"):
+        group.offline_store_config["DataCatalogConfig"] = requested["DataCatalogConfig"]
+    if "DisableGlueTableCreation" in requested:
+        group.offline_store_config["DisableGlueTableCreation"] = requested["DisableGlueTableCreation"]
+    return result
+
+
+def delete_feature_group(self: SageMakerResponse) -> ActionResult:
+    """SageMaker `DeleteFeatureGroup` (missing in moto 5.2.5): `terraform destroy` of
+    `aws_sagemaker_feature_group`. Removes the group (ResourceNotFound when absent, as AWS)."""
+    name = self._get_param("FeatureGroupName")
+    groups = self.sagemaker_backend.feature_groups
+    arn = next((a for a, g in groups.items() if g.feature_group_name == name), None)
+    if arn is None:
+        from moto.sagemaker.exceptions import ResourceNotFound
+
+        raise ResourceNotFound(f"Resource Not Found: FeatureGroup with name {name} does not exist.")
+    del groups[arn]
+    return ActionResult({})
+
+
+def _describe_missing_feature_group(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """SageMaker `DescribeFeatureGroup` of a group that does not exist: moto 5.2.5 fails with a KeyError
+    (HTTP 500); SageMaker answers ResourceNotFound, which is how the provider sees that a destroy is
+    done (and that a group deleted outside Terraform is gone)."""
+
+    def describe(self: SageMakerModelBackend, feature_group_name: str) -> dict[str, Any]:
+        if not any(g.feature_group_name == feature_group_name for g in self.feature_groups.values()):
+            from moto.sagemaker.exceptions import ResourceNotFound
+
+            raise ResourceNotFound(
+                f"Resource Not Found: FeatureGroup with name {feature_group_name} does not exist."
+            )
+        return original(self, feature_group_name)
+
+    return describe
+
+
+def _describe_kept_fields(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    def describe(self: Any) -> dict[str, Any]:
+        return {**original(self), **getattr(self, "lakeml_kept", {})}
+
+    return describe
+
+
+def _fargate_memory_is_the_tasks(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """ECS `RunTask` of a Fargate task definition whose container sets no `memory` (the task sets it, as
+    the transform module's dbt task does): moto 5.2.5 adds each container's memory and fails on `None`
+    (HTTP 500). A container without its own memory counts the task's, which is what Fargate reserves."""
+
+    def calculate(task_definition: Any) -> dict[str, Any]:
+        containers = task_definition.container_definitions
+        task_memory = int(task_definition.memory or 0)
+        filled = [
+            c
+            if any(c.get(k) for k in ("memory", "memoryReservation", "Memory", "MemoryReservation"))
+            else {**c, "memory": task_memory}
+            for c in containers
+        ]
+        task_definition.container_definitions = filled
+        try:
+            return original(task_definition)
+        finally:
+            task_definition.container_definitions = containers
+
+    return calculate
+
+
 def _keep_dead_letter_config(original: Callable[..., None]) -> Callable[..., None]:
     def init(self: LambdaFunction, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
         original(self, account_id, spec, *args, **kwargs)
@@ -179,6 +280,22 @@ def install(patch: pytest.MonkeyPatch) -> None:
         SageMakerModelBackend,
         "_get_resource_from_arn",
         _feature_groups_have_tags(SageMakerModelBackend._get_resource_from_arn),
+    )
+    patch.setattr(SageMakerResponse, "create_feature_group", create_feature_group)
+    patch.setattr(SageMakerResponse, "delete_model_package", delete_model_package, raising=False)
+    patch.setattr(SageMakerResponse, "delete_feature_group", delete_feature_group, raising=False)
+    patch.setattr(
+        SageMakerModelBackend,
+        "describe_feature_group",
+        _describe_missing_feature_group(SageMakerModelBackend.describe_feature_group),
+    )
+    patch.setattr(FeatureGroup, "describe", _describe_kept_fields(FeatureGroup.describe))
+    patch.setattr(
+        EC2ContainerServiceBackend,
+        "_calculate_task_resource_requirements",
+        staticmethod(
+            _fargate_memory_is_the_tasks(EC2ContainerServiceBackend._calculate_task_resource_requirements)
+        ),
     )
     patch.setattr(LambdaFunction, "__init__", _keep_dead_letter_config(LambdaFunction.__init__))
     patch.setattr(
