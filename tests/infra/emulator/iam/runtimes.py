@@ -193,6 +193,18 @@ def cleanup(world: World) -> None:
         sm.delete_endpoint_config(EndpointConfigName=config["EndpointConfigName"])
     for model in sm.list_models()["Models"]:
         sm.delete_model(ModelName=model["ModelName"])
+    # Every version and delete marker the runtimes left in the (versioned) lake, by version id: Terraform's
+    # force_destroy suspends versioning first, and moto 5.2.5 then fails on a key holding a delete marker
+    # ('FakeDeleteMarker' has no 'dispose').
+    s3 = world.estate.client("s3")
+    bucket = world.stack["lake_bucket"]
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
+        doomed = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
+        if doomed:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": doomed, "Quiet": True})
     # moto 5.2.5 has no DeleteModelPackage: the versions are dropped from its (in-process) backend.
     from moto.sagemaker.models import sagemaker_backends
 
