@@ -99,6 +99,10 @@ def test_cli_environment_output_is_accepted_beside_the_lambdas(
         "LAKEML_AWS__CRITICAL_TOPIC_ARN": "arn:aws:sns:eu-west-1:123456789012:lakeml-dev-critical",
         "LAKEML_AWS__STATE_MACHINE_ARN": "arn:aws:states:eu-west-1:123456789012:stateMachine:lakeml-dev-daily-flow",
         "LAKEML_AWS__DEPLOY_FUNCTION_ARN": "arn:aws:lambda:eu-west-1:123456789012:function:lakeml-dev-deploy-staging",
+        # hardening (private_networking, the CMK): Terraform jsonencodes the lists
+        "LAKEML_AWS__SAGEMAKER_KMS_KEY_ARN": "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+        "LAKEML_AWS__SAGEMAKER_SUBNET_IDS": '["subnet-0a1b2c3d4e5f67890","subnet-0f9e8d7c6b5a43210"]',
+        "LAKEML_AWS__SAGEMAKER_SECURITY_GROUP_IDS": '["sg-0a1b2c3d4e5f67890"]',
     }
     for name in extra:
         monkeypatch.setenv(name, samples.get(name, "arn:aws:iam::123456789012:role/placeholder"))
@@ -109,6 +113,9 @@ def test_cli_environment_output_is_accepted_beside_the_lambdas(
     assert settings.aws.sagemaker_role_arn == "arn:aws:iam::123456789012:role/placeholder"
     assert settings.aws.state_machine_arn == samples["LAKEML_AWS__STATE_MACHINE_ARN"]
     assert settings.aws.warning_topic_arn != settings.aws.critical_topic_arn
+    assert settings.aws.sagemaker_subnet_ids == ["subnet-0a1b2c3d4e5f67890", "subnet-0f9e8d7c6b5a43210"]
+    assert settings.aws.sagemaker_security_group_ids == ["sg-0a1b2c3d4e5f67890"]
+    assert settings.aws.sagemaker_kms_key_arn == samples["LAKEML_AWS__SAGEMAKER_KMS_KEY_ARN"]
 
 
 def test_every_new_function_and_the_dbt_task_set_only_settings_lakeml_accepts(

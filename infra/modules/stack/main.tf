@@ -13,7 +13,9 @@ locals {
   # What the code that builds SageMaker jobs and endpoint configs reads (lakeml.core.settings AwsSettings):
   # the key they are encrypted with and, with private_networking, their subnets and security group.
   sagemaker_environment = merge(
-    { LAKEML_AWS__SAGEMAKER_KMS_KEY_ARN = module.lake.kms_key_arn },
+    {
+      LAKEML_AWS__SAGEMAKER_KMS_KEY_ARN = module.lake.kms_key_arn
+    },
     var.private_networking ? {
       LAKEML_AWS__SAGEMAKER_SUBNET_IDS         = jsonencode(var.subnet_ids)
       LAKEML_AWS__SAGEMAKER_SECURITY_GROUP_IDS = jsonencode(local.runtime_security_group_ids)
