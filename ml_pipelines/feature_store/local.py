@@ -16,14 +16,14 @@ import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from lakeml.core import sqlite
-from ml_pipelines.feature_store.port import FeatureDefinition, FeatureGroup, FeatureType, Record, SchemaLike
-from ml_pipelines.feature_store.records import decode_record, encode_rows, parse_event_time, value_of
+from ml_pipelines.feature_store.port import FeatureDefinition, FeatureGroup, FeatureType, SchemaLike
+from ml_pipelines.feature_store.records import decode_record, encode_columns, parse_event_time, records_of
 from ml_pipelines.feature_store.rules import check_group, definitions_from_spec, mismatch, unknown_group
 
 if TYPE_CHECKING:
@@ -86,7 +86,8 @@ class LocalFeatureStore:
         if spec is not None:
             self.ensure_group(name, *definitions_from_spec(spec))
         group = self.describe_group(name)
-        records = list(encode_rows(group, table))  # validate everything before writing anything
+        texts = encode_columns(group, table)  # validate everything before writing anything
+        records = list(records_of(texts))
         if not records:
             return 0
         kind = group.types[group.event_time]
@@ -97,32 +98,33 @@ class LocalFeatureStore:
                 "ON CONFLICT(group_name, record_id) DO UPDATE SET event_time = excluded.event_time, "
                 "record = excluded.record WHERE excluded.event_time >= feature_online.event_time",
                 (
-                    (
-                        name,
-                        value_of(r, group.record_id),
-                        parse_event_time(value_of(r, group.event_time), kind),
-                        json.dumps(r),
+                    (name, record_id, parse_event_time(cast(str, event_time), kind), json.dumps(record))
+                    for record_id, event_time, record in zip(
+                        texts[group.record_id], texts[group.event_time], records, strict=True
                     )
-                    for r in records
                 ),
             )
             # inside the transaction: a failed offline write leaves the online store unchanged too
-            self._write_offline(group, records, datetime.now(UTC))
+            self._write_offline(group, texts, len(records), datetime.now(UTC))
         return len(records)
 
-    def _write_offline(self, group: FeatureGroup, records: list[Record], now: datetime) -> None:
-        """One Parquet file per call, typed by the definitions, with SageMaker's offline extra columns.
-        Written to a temporary name and renamed, so readers never see a partial file."""
-        decoded = [decode_record(group, r) for r in records]
+    def _write_offline(
+        self, group: FeatureGroup, texts: dict[str, list[str | None]], rows: int, now: datetime
+    ) -> None:
+        """One Parquet file per call, typed by the definitions (the record texts cast, as `decode_record`
+        reads them), with SageMaker's offline extra columns. Written to a temporary name and renamed, so
+        readers never see a partial file."""
         columns = {
-            d.name: pa.array([row.get(d.name) for row in decoded], type=ARROW_TYPES[d.type])
+            d.name: pa.array(texts[d.name], type=pa.string()).cast(ARROW_TYPES[d.type])
+            if d.name in texts
+            else pa.nulls(rows, type=ARROW_TYPES[d.type])
             for d in group.definitions
         }
-        stamp = pa.array([now] * len(decoded), type=pa.timestamp("us", tz="UTC"))
+        stamp = pa.array([now] * rows, type=pa.timestamp("us", tz="UTC"))
         columns |= {
             "write_time": stamp,
             "api_invocation_time": stamp,
-            "is_deleted": pa.array([False] * len(decoded)),
+            "is_deleted": pa.array([False] * rows),
         }
         folder = self.lake.path("feature_store", group.name, "data")
         self.lake.fs.create_dir(folder, recursive=True)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
@@ -35,6 +36,7 @@ def event_time_string(value: Any) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=4096)  # a batch repeats few event times
 def parse_event_time(value: str, kind: FeatureType) -> float:
     """Epoch seconds of an encoded event time; refuses formats SageMaker refuses."""
     if kind == "Fractional":
@@ -76,6 +78,23 @@ def as_table(table: pa.Table | pd.DataFrame) -> pa.Table:
 def encode_rows(group: FeatureGroup, table: pa.Table | pd.DataFrame) -> Iterator[Record]:
     """Rows as SageMaker records (`ValueAsString`), in order; nulls are left out, as PutRecord wants.
     Raises on columns the group does not define and on rows without a record id or event time."""
+    return records_of(encode_columns(group, table))
+
+
+def records_of(texts: Mapping[str, list[str | None]]) -> Iterator[Record]:
+    """The records of `encode_columns`' texts, row by row."""
+    names = list(texts)
+    for row_texts in zip(*texts.values(), strict=True):
+        yield [
+            {"FeatureName": name, "ValueAsString": text}
+            for name, text in zip(names, row_texts, strict=True)
+            if text is not None
+        ]
+
+
+def encode_columns(group: FeatureGroup, table: pa.Table | pd.DataFrame) -> dict[str, list[str | None]]:
+    """Every column of `table` as `ValueAsString` texts (None: left out of the record), validated: columns
+    the group does not define, missing record ids or event times and unencodable values are refused."""
     data = as_table(table)
     types = group.types
     unknown = [c for c in data.column_names if c not in types]
@@ -87,19 +106,15 @@ def encode_rows(group: FeatureGroup, table: pa.Table | pd.DataFrame) -> Iterator
     for column in (group.record_id, group.event_time):
         if column not in data.column_names:
             raise FeatureStoreError(f"records for group {group.name} need column {column!r}")
-    names = data.column_names
-    texts = [encode_column(data.column(n), types[n], n, event_time=n == group.event_time) for n in names]
+    texts = {
+        n: encode_column(data.column(n), types[n], n, event_time=n == group.event_time)
+        for n in data.column_names
+    }
     for required in (group.record_id, group.event_time):
-        values = texts[names.index(required)]
-        if None in values:
-            row = data.slice(values.index(None), 1).to_pylist()[0]
+        if None in texts[required]:
+            row = data.slice(texts[required].index(None), 1).to_pylist()[0]
             raise FeatureStoreError(f"a record for group {group.name} has no {required}: {row}")
-    for row_texts in zip(*texts, strict=True):
-        yield [
-            {"FeatureName": name, "ValueAsString": text}
-            for name, text in zip(names, row_texts, strict=True)
-            if text is not None
-        ]
+    return texts
 
 
 def encode_column(
