@@ -97,9 +97,7 @@ def test_explicit_deny_wins_over_allow() -> None:
         {"Sid": "NeverApprove", "Effect": "Deny", "Action": "sagemaker:UpdateModelPackage", "Resource": "*"},
     )
     arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/churn/1"
-    assert decide(stmts, "sagemaker", "UpdateModelPackage", ModelPackageArn=arn, ModelPackageName=arn) is (
-        Decision.EXPLICIT_DENY
-    )
+    assert decide(stmts, "sagemaker", "UpdateModelPackage", ModelPackageArn=arn) is Decision.EXPLICIT_DENY
     assert decide(stmts, "sagemaker", "DescribeModelPackage", ModelPackageName=arn) is Decision.ALLOWED
 
 
@@ -193,6 +191,12 @@ def test_granted_expands_wildcards_with_policy_sentry() -> None:
     actions = granted(policy(allow("s3:GetObject*", "*"), allow("dynamodb:GetItem", "*", sid="B")))
     assert ("test/A", "s3:GetObject") in actions and ("test/A", "s3:GetObjectTagging") in actions
     assert ("test/B", "dynamodb:GetItem") in actions
+
+
+def test_a_call_that_cannot_be_mapped_is_reported_as_denied() -> None:
+    run = RoleRun("r", ROLE, "runtime", [Call("sagemaker", "DescribeModelPackage", {}, REGION)])
+    (line,) = check("r", LAKE, [run], ACCOUNT, {}).denied
+    assert "cannot be mapped to IAM" in line and "ModelPackageArn" in line
 
 
 def test_check_reports_denied_unused_and_justified() -> None:

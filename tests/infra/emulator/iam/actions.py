@@ -101,7 +101,11 @@ def accesses(call: Call, account: str) -> list[Access]:
     found: list[Access] = []
     for action in actions_of(call):
         context = dict(_context(prefix, call))
-        for resource in builder(action, call, arn):
+        try:
+            resources = builder(action, call, arn)
+        except KeyError as exc:
+            raise Unmapped(f"{call}: {action} needs parameter {exc} to name its resource") from None
+        for resource in resources:
             found.append(Access(action, resource, call, context))
     found.extend(_passed_role(prefix, call))
     return found
@@ -222,7 +226,7 @@ def _sagemaker(action: str, call: Call, arn: Arns) -> list[str]:
             arn.of("sagemaker", f"endpoint-config/{p['EndpointConfigName'].lower()}"),
         ]
     if op in ("DescribeModelPackage", "UpdateModelPackage"):
-        name = p["ModelPackageName"]
+        name = p.get("ModelPackageName") or p["ModelPackageArn"]  # Update takes the ARN
         return [name if name.startswith("arn:") else arn.of("sagemaker", f"model-package/{name.lower()}")]
     if op in ("DescribeModelPackageGroup", "CreateModelPackageGroup", "DeleteModelPackageGroup"):
         return [arn.of("sagemaker", f"model-package-group/{p['ModelPackageGroupName'].lower()}")]

@@ -19,7 +19,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from tests.infra.emulator.iam.actions import Access, accesses, describe
+from tests.infra.emulator.iam.actions import Access, Unmapped, accesses, describe
 from tests.infra.emulator.iam.evaluate import Decision, Statement, evaluate, granted
 from tests.infra.emulator.iam.recorder import RoleRun
 
@@ -71,7 +71,12 @@ def check(
     for run in runs:
         for call in run.calls:
             report.calls += 1
-            for access in accesses(call, account):
+            try:
+                requests = accesses(call, account)
+            except Unmapped as exc:  # a failure like a denial: the call is not proven allowed
+                report.denied.append(f"{call}({describe(call.params)}): cannot be mapped to IAM: {exc}")
+                continue
+            for access in requests:
                 result = evaluate(policy, access)
                 if result.decision is Decision.ALLOWED:
                     used.update((statement, access.action.lower()) for statement in result.statements)

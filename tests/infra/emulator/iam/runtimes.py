@@ -297,13 +297,15 @@ def approver_role(world: World) -> str | None:
 
 
 def run_approve(world: World) -> None:
-    """`lakeml models approve` as a person holding the approver role."""
+    """`lakeml models list`, then `lakeml models approve`, as a person holding the approver role."""
     from typer.testing import CliRunner
 
     from lakeml.cli.main import app
 
     version = world.facts["version"]
     with job_env(world):
+        listed = CliRunner().invoke(app, ["--json", "models", "list"])  # what a reviewer looks at first
+        assert listed.exit_code == 0, listed.output
         result = CliRunner().invoke(
             app,
             [
@@ -432,7 +434,7 @@ RUNTIMES: tuple[Runtime, ...] = (
     Runtime("quality handler", lambda_role("quality"), run_quality),
     Runtime("feature ingestion job", execution_role, run_ingest_features, setup_features),
     Runtime("registry: RegisterModel", execution_role, run_register, setup_registry),
-    Runtime("lakeml models approve", approver_role, run_approve),
+    Runtime("lakeml models list + approve", approver_role, run_approve),
     Runtime("on-approval handler", lambda_role("on-approval"), run_on_approval, setup_on_approval),
     Runtime("deploy-staging handler", lambda_role("deploy-staging"), run_deploy_staging),
     Runtime("transform: lake writes", task_role, run_transform_lake_writes),
