@@ -17,3 +17,8 @@ output "security_configuration" {
   description = "Glue security configuration for dbt-glue's `security_configuration`."
   value       = aws_glue_security_configuration.sessions.name
 }
+
+output "database_locations" {
+  description = "Layer -> the database's location (s3://<lake>/<prefix>/): where dbt's managed tables of that schema live."
+  value       = { for layer, database in aws_glue_catalog_database.layer : layer => database.location_uri }
+}

@@ -81,9 +81,13 @@ module "glue" {
   lake_bucket_name = module.lake.bucket_name
   lake_bucket_arn  = module.lake.bucket_arn
   kms_key_arn      = module.lake.kms_key_arn
-  layers = {
-    for layer in ["bronze", "silver", "gold", "quarantine", "predictions"] : layer => module.lake.prefixes[layer]
-  }
+  # Each database where dbt puts its schema (dbt_project/macros/lake_layout.sql lakeml_layer_locations):
+  # dbt's quarantine lives at quarantine/dbt, beside ingestion's quarantine/<table>/ of rows rejected at
+  # landing; another location would make dbt-glue re-create the database there and Terraform revert it.
+  layers = merge(
+    { for layer in ["bronze", "silver", "gold", "predictions"] : layer => module.lake.prefixes[layer] },
+    { quarantine = "${module.lake.prefixes.quarantine}/dbt" },
+  )
 }
 
 module "ml" {

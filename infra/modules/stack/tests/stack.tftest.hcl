@@ -137,6 +137,10 @@ run "cli_environment_matches_the_lambdas" {
     error_message = "one Glue database per layer, and predictions"
   }
   assert {
+    condition     = module.glue.database_locations.quarantine == "s3://${output.lake_bucket}/quarantine/dbt/" && module.glue.database_locations.silver == "s3://${output.lake_bucket}/silver/"
+    error_message = "each layer database is where dbt's lake_layout.sql puts the schema (quarantine: quarantine/dbt, beside ingestion's quarantine/<table>/)"
+  }
+  assert {
     condition = (
       output.lakeml_env.LAKEML_AWS__STATE_MACHINE_ARN == output.state_machine_arn
       && output.lakeml_env.LAKEML_AWS__WARNING_TOPIC_ARN == output.warning_topic_arn
