@@ -10,6 +10,7 @@ anything is left, in the state or on the emulator.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ SERVICES = (
 # moto answers at once, so Terraform's default of 10 concurrent operations is the bottleneck: most of
 # the apply is the provider's own consistency waits (S3 lifecycle, SQS attributes, KMS), run side by side.
 PARALLELISM = 32
+APPROVER = "lakeml-model-approver"
 PIPELINE_SNAPSHOTS = REPO / "tests" / "ml_pipelines" / "snapshots"
 IMAGE = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com/lakeml-{ENV}-{{kind}}:emulator"
 
@@ -125,7 +127,7 @@ class Estate:
     `outputs` is `terraform output -json` reduced to values (`outputs["lakeml"]` is the stack's outputs:
     lake_bucket, state_machine_arn, function_arns, glue_databases, lakeml_env...), `state` is
     `terraform show -json`, `workdir` the applied root (the temp copy of infra/envs/dev), `terraform`
-    runs `terraform <args>` there; `network` the VPC, subnets and route tables given to the env."""
+    runs `terraform <args>` there; `network` the VPC, subnets, route tables and approver principals given to the env."""
 
     endpoint_url: str
     region: str
@@ -161,6 +163,13 @@ class Estate:
         return found
 
 
+def slowest(log: str, count: int = 3) -> list[tuple[str, int]]:
+    """The resources that took longest in an apply or destroy log ("... complete after 55s")."""
+    found = re.findall(r"^(\S+): (?:Creation|Destruction) complete after (?:(\d+)m)?(\d+)s", log, re.M)
+    seconds = [(address, int(minutes or 0) * 60 + int(secs)) for address, minutes, secs in found]
+    return sorted(seconds, key=lambda item: -item[1])[:count]
+
+
 def walk(module: dict[str, Any]) -> Iterator[dict[str, Any]]:
     yield from module.get("resources", [])
     for child in module.get("child_modules", []):
@@ -188,6 +197,9 @@ def apply_estate(base: Path, endpoint_url: str) -> Estate:
     workdir = space.root / "envs" / ENV
     (workdir / "emulator_override.tf").write_text(override(endpoint_url))
     network = existing_network(endpoint_url)
+    # A person who may approve models (dev creates the approver role only for named principals).
+    approver = aws.client("iam", REGION, endpoint_url).create_user(UserName=APPROVER)["User"]["Arn"]
+    network["approver_principal_arns"] = [approver]
     (workdir / "emulator.auto.tfvars").write_text(tfvars(network))
 
     def terraform(*args: str, timeout: int = 300) -> Result:
@@ -238,6 +250,30 @@ def leftovers(estate: Estate) -> list[str]:
     left += [f"iam role {r['RoleName']}" for r in roles if r["RoleName"].startswith(f"lakeml-{ENV}")]
     keys = estate.client("kms").list_aliases()["Aliases"]
     left += [f"kms alias {a['AliasName']}" for a in keys if a["AliasName"].startswith(f"alias/lakeml-{ENV}")]
+    topics = estate.client("sns").list_topics()["Topics"]
+    left += [f"sns topic {t['TopicArn']}" for t in topics if f":lakeml-{ENV}" in t["TopicArn"]]
+    queues = estate.client("sqs").list_queues(QueueNamePrefix=f"lakeml-{ENV}").get("QueueUrls", [])
+    left += [f"sqs queue {q}" for q in queues]
+    rules = estate.client("events").list_rules(NamePrefix=f"lakeml-{ENV}")["Rules"]
+    left += [f"events rule {r['Name']}" for r in rules]
+    alarms = estate.client("cloudwatch").describe_alarms(AlarmNames=stack["alarm_names"])["MetricAlarms"]
+    left += [f"alarm {a['AlarmName']}" for a in alarms]
+    databases = {d["Name"] for d in estate.client("glue").get_databases()["DatabaseList"]}
+    left += [f"glue database {d}" for d in sorted(databases & set(stack["glue_databases"].values()))]
+    sagemaker = estate.client("sagemaker")
+    groups = sagemaker.list_feature_groups()["FeatureGroupSummaries"]
+    left += [
+        f"feature group {g['FeatureGroupName']}"
+        for g in groups
+        if g["FeatureGroupName"] == stack["feature_group"]
+    ]
+    pipelines = sagemaker.list_pipelines()["PipelineSummaries"]
+    names = set(stack["pipelines"]["names"].values())
+    left += [f"pipeline {p['PipelineName']}" for p in pipelines if p["PipelineName"] in names]
+    # A deleted ECS cluster stays listed, INACTIVE, as on AWS.
+    cluster = stack["dbt_task"]["cluster_arn"]
+    described = estate.client("ecs").describe_clusters(clusters=[cluster])["clusters"]
+    left += [f"ecs cluster {c['clusterArn']}" for c in described if c["status"] == "ACTIVE"]
     return left
 
 
@@ -249,6 +285,7 @@ def destroy_estate(estate: Estate) -> None:
         "destroy",
         lambda: estate.terraform("destroy", "-auto-approve", "-refresh=false", f"-parallelism={PARALLELISM}"),
     )
+    estate.logs["destroy"] = result.output
     if result.code != 0:
         raise RuntimeError(f"the estate did not destroy cleanly: {result.explain()}")
     listed = estate.terraform("state", "list")

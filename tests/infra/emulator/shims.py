@@ -16,11 +16,13 @@ from typing import Any
 
 import pytest
 from moto.awslambda.models import LambdaFunction
+from moto.cloudwatch.models import CloudWatchBackend
 from moto.core.responses import ActionResult
 from moto.core.utils import unix_time_millis
 from moto.ecs.models import EC2ContainerServiceBackend
 from moto.logs.responses import LogsResponse
 from moto.moto_api._internal import mock_random
+from moto.s3.models import FakeDeleteMarker
 from moto.sagemaker.models import FeatureGroup, SageMakerModelBackend
 from moto.sagemaker.responses import SageMakerResponse
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
@@ -227,6 +229,29 @@ def _fargate_memory_is_the_tasks(original: Callable[..., dict[str, Any]]) -> Cal
     return calculate
 
 
+def _dispose_delete_marker(_self: FakeDeleteMarker, garbage: bool = False) -> None:
+    """S3 `DeleteObjects` of a delete marker by version id (how the provider's `force_destroy` empties a
+    versioned bucket): moto 5.2.5 calls `dispose()` on whatever the version is, and a delete marker has
+    none (AttributeError, HTTP 500). A marker holds no data: nothing to dispose."""
+
+
+class _AlarmsSnapshot(dict[str, Any]):
+    """CloudWatch alarms whose `values()` is a snapshot: moto 5.2.5 iterates its alarm dict in
+    `DescribeAlarms` while other requests' `PutMetricAlarm` insert into it, and the provider creates the
+    alarms in parallel ("dictionary changed size during iteration", HTTP 500, seen in the apply)."""
+
+    def values(self) -> list[Any]:  # type: ignore[override]
+        return list(super().values())
+
+
+def _snapshot_alarms(original: Callable[..., None]) -> Callable[..., None]:
+    def init(self: CloudWatchBackend, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.alarms = _AlarmsSnapshot(self.alarms)
+
+    return init
+
+
 def _keep_dead_letter_config(original: Callable[..., None]) -> Callable[..., None]:
     def init(self: LambdaFunction, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
         original(self, account_id, spec, *args, **kwargs)
@@ -297,6 +322,8 @@ def install(patch: pytest.MonkeyPatch) -> None:
             _fargate_memory_is_the_tasks(EC2ContainerServiceBackend._calculate_task_resource_requirements)
         ),
     )
+    patch.setattr(FakeDeleteMarker, "dispose", _dispose_delete_marker, raising=False)
+    patch.setattr(CloudWatchBackend, "__init__", _snapshot_alarms(CloudWatchBackend.__init__))
     patch.setattr(LambdaFunction, "__init__", _keep_dead_letter_config(LambdaFunction.__init__))
     patch.setattr(
         LambdaFunction, "get_configuration", _report_dead_letter_config(LambdaFunction.get_configuration)

@@ -221,3 +221,11 @@ def test_a_re_plan_finds_no_changes(estate: Estate) -> None:
     result = estate.terraform("plan", "-detailed-exitcode", "-input=false", "-parallelism=32")
     assert result.code == 0, result.explain()
     assert "No changes." in result.output
+
+
+def test_only_the_named_approver_may_assume_the_approver_role_and_only_with_mfa(estate: Estate) -> None:
+    role = str(estate.stack["model_approver_role_arn"]).rsplit("/", 1)[-1]
+    trust = estate.client("iam").get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+    (statement,) = _statements(trust)
+    assert _as_list(statement["Principal"]["AWS"]) == estate.network["approver_principal_arns"]
+    assert "aws:MultiFactorAuthPresent" in json.dumps(statement.get("Condition", {}))
