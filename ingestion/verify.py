@@ -6,7 +6,8 @@ by design, so duplicates are counted over the incremental and full-refresh runs 
 reported apart). Rows are compared on (primary key, cursor): an updated row is a new version, not a
 duplicate.
 
-- source_rows: rows of the source in the committed windows that pass the contract (rows whose
+- source_rows: rows of the source in the committed windows (up to the newest run's window or the stored
+  watermark, whichever is later) that pass the contract (rows whose
   (key, cursor) is only in quarantine count as accounted, not missing);
 - bronze_rows: rows in committed parts of the visible runs (what dbt's bronze relation shows, minus
   backfill rows);
@@ -29,6 +30,8 @@ from ingestion.landing import read_parts
 from ingestion.manifest import read_manifests
 from ingestion.source.port import reading_object
 from ingestion.visibility import visible_runs
+from ingestion.watermarks.port import Watermark
+from lakeml.core.errors import LakemlError
 from lakeml.core.lake import LakeStorage
 from lakeml.core.settings import Settings
 
@@ -39,7 +42,12 @@ def verify(
     """Per table (all configured by default), the counts above."""
     config = load_sources(sources_path(settings))
     chosen = [config.table(t) for t in tables] if tables else list(config.tables.values())
-    return {t.name: verify_table(ports.lake, ports.source.connection(), t, config.path) for t in chosen}
+    return {
+        t.name: verify_table(
+            ports.lake, ports.source.connection(), t, config.path, ports.watermarks.get(t.name)
+        )
+        for t in chosen
+    }
 
 
 def _keys(rows: pa.Table | None, table: TableConfig) -> list[tuple[str, Any]]:
@@ -50,7 +58,9 @@ def _keys(rows: pa.Table | None, table: TableConfig) -> list[tuple[str, Any]]:
     return [(k, c) for k, c in zip(keys, cursors, strict=True) if k is not None]
 
 
-def verify_table(lake: LakeStorage, conn: Any, table: TableConfig, sources: Path) -> dict[str, Any]:
+def verify_table(
+    lake: LakeStorage, conn: Any, table: TableConfig, sources: Path, watermark: Watermark | None = None
+) -> dict[str, Any]:
     columns = [table.primary_key, table.cursor]
     runs = visible_runs(read_manifests(lake, table.lower))
     progressive = [m for m in runs if m.mode != "backfill"]
@@ -58,18 +68,29 @@ def verify_table(lake: LakeStorage, conn: Any, table: TableConfig, sources: Path
     quarantined: set[tuple[str, Any]] = set()
     quarantined_rows = 0
     for manifest in progressive:
-        bronze.update(_keys(read_parts(lake, manifest.files, columns), table))
-        rows = read_parts(lake, manifest.quarantine_files, columns)
+        try:
+            bronze.update(_keys(read_parts(lake, manifest.files, columns), table))
+            rows = read_parts(lake, manifest.quarantine_files, columns)
+        except FileNotFoundError as exc:
+            raise LakemlError(
+                f"table {table.name}: run {manifest.run_id} is committed but a part its manifest lists is gone "
+                f"({exc}). Bring it back from the lake's versions: `lakeml ingest restore --table {table.name} "
+                f"--run {manifest.run_id}` (docs/runbook.md, Disaster recovery)"
+            ) from None
         quarantined_rows += rows.num_rows if rows is not None else 0
         quarantined.update(_keys(rows, table))
     backfill_rows = sum(m.landed for m in runs if m.mode == "backfill")
     highs = [m.window_high for m in progressive]
+    # The watermark bounds the committed windows too: if the newest runs' manifests were deleted (or the
+    # watermark was written ahead of the data), their rows are then reported missing instead of the
+    # check silently ending at the newest manifest left.
+    bound = max([*highs, *([watermark.cursor] if watermark else [])], default=None)
     source: set[tuple[str, Any]] = set()
-    if highs:
+    if bound is not None:
         with reading_object(table, sources), conn.cursor() as cur:
             cur.execute(
                 f"SELECT {table.primary_key}, {table.cursor} FROM {table.object} WHERE {table.cursor} <= %(high)s",
-                {"high": max(highs)},
+                {"high": bound},
             )
             result = cur.fetch_arrow_all()
         source = set(_keys(result, table))

@@ -167,20 +167,26 @@ def verify_cmd(
 @app.command("restore")
 @handles_errors
 def restore_cmd(
-    table: str = typer.Option(..., "--table", "-t", help="Table the run belongs to."),
-    run: list[str] = typer.Option(..., "--run", "-r", help="Run id to bring back (repeatable)."),
+    table: str = typer.Option(..., "--table", "-t", help="Table whose runs to bring back."),
+    run: list[str] = typer.Option(None, "--run", "-r", help="Run id to bring back (repeatable)."),
+    all_deleted: bool = typer.Option(
+        False, "--all-deleted", help="Every run of the table with a deleted manifest or part."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be restored; change nothing."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Bring back deleted bronze runs from the lake bucket's versions (disaster recovery)."""
     from ingestion.config import load_sources, sources_path
-    from ingestion.restore import restore_run
+    from ingestion.restore import restore_runs
     from lakeml.wiring import adapters
 
+    if bool(run) == all_deleted:
+        raise UsageError(
+            "say which runs: --run <run_id> (repeatable) or --all-deleted; `--all-deleted --dry-run` lists them"
+        )
     settings = load_settings()
     config = load_sources(sources_path(settings)).table(table)
-    ports = adapters(settings)
-    document = {"runs": [restore_run(ports, config, r, dry_run=dry_run).model_dump() for r in run]}
+    report = restore_runs(adapters(settings), config, None if all_deleted else list(run), dry_run=dry_run)
 
     def render(doc: dict[str, Any]) -> None:
         view = Table(title="lakeml ingest restore" + (" (dry run: nothing changed)" if dry_run else ""))
@@ -195,7 +201,9 @@ def restore_cmd(
                 str(item["present"]),
             )
         out_console.print(view)
+        for item in doc["skipped"]:
+            out_console.print(f"skipped {item['run_id']}: {item['reason']}")
         if not dry_run:
             out_console.print(f"check it: lakeml ingest verify --table {config.name}")
 
-    emit(document, as_json, render)
+    emit(report.model_dump(), as_json, render)

@@ -47,30 +47,38 @@ def visible_runs(landing: AwsLanding) -> list[str]:
     return [json.loads(line)["run_id"] for line in body["Body"].read().decode().splitlines()]
 
 
-@pytest.mark.parametrize("deleted", ["run-and-manifest", "parts-only"])
+@pytest.mark.parametrize(
+    ("which", "deleted"),
+    [("first", "run-and-manifest"), ("first", "parts-only"), ("latest", "run-and-manifest")],
+)
 def test_a_deleted_bronze_run_is_restored_and_verify_is_clean_again(
-    lakeml, source, landing: AwsLanding, deleted: str
+    lakeml, source, landing: AwsLanding, which: str, deleted: str
 ) -> None:
     first, second = ingest_two_runs(lakeml, source, landing)
-    folder = [k for k in landing.keys("bronze/orders/") if f"run_id={first}/" in k]  # parts + dir marker
+    target = first if which == "first" else second  # the latest: verify bounds by the watermark, too
+    folder = [k for k in landing.keys("bronze/orders/") if f"run_id={target}/" in k]  # parts + dir marker
     parts = [k for k in folder if k.endswith(".parquet")]
-    manifest = f"bronze/_manifests/orders/{first}.json"
+    manifest = f"bronze/_manifests/orders/{target}.json"
     assert parts and manifest in landing.keys("bronze/_manifests/")
     delete(landing, folder + ([manifest] if deleted == "run-and-manifest" else []))
 
     broken = lakeml("--json", "ingest", "verify", "--table", "ORDERS", env=landing.env)
     assert broken.code == 1, broken
+    if deleted == "parts-only":  # the manifest still commits the run: verify names the command
+        assert f"lakeml ingest restore --table ORDERS --run {target}" in broken.json["error"]
+    else:  # the run is not committed any more: its rows are missing below the watermark
+        assert broken.json["ORDERS"]["missing"] == (10 if which == "first" else 5), broken
 
     planned = lakeml(
-        "--json", "ingest", "restore", "--table", "ORDERS", "--run", first, "--dry-run", env=landing.env
+        "--json", "ingest", "restore", "--table", "ORDERS", "--run", target, "--dry-run", env=landing.env
     )
     assert planned.code == 0, planned
     [plan] = planned.json["runs"]
     expected = [*parts, manifest] if deleted == "run-and-manifest" else parts
     assert (plan["dry_run"], sorted(plan["restored"])) == (True, sorted(expected))
-    assert not any(f"run_id={first}/" in k for k in landing.keys("bronze/orders/"))  # nothing changed
+    assert not any(f"run_id={target}/" in k for k in landing.keys("bronze/orders/"))  # nothing changed
 
-    restored = lakeml("--json", "ingest", "restore", "--table", "ORDERS", "--run", first, env=landing.env)
+    restored = lakeml("--json", "ingest", "restore", "--table", "ORDERS", "--run", target, env=landing.env)
     assert restored.code == 0, restored
     [run] = restored.json["runs"]
     assert run["manifest"] == ("restored" if deleted == "run-and-manifest" else "present")
@@ -82,7 +90,7 @@ def test_a_deleted_bronze_run_is_restored_and_verify_is_clean_again(
     assert (row["missing"], row["duplicates"], row["bronze_rows"]) == (0, 0, 15)
     assert visible_runs(landing) == [first, second]
 
-    again = lakeml("--json", "ingest", "restore", "--table", "ORDERS", "--run", first, env=landing.env)
+    again = lakeml("--json", "ingest", "restore", "--table", "ORDERS", "--run", target, env=landing.env)
     assert again.code == 0 and again.json["runs"][0]["restored"] == [], again  # nothing left to restore
 
     source.add_orders(3, at(180))  # ingestion carries on from the restored state
@@ -112,13 +120,15 @@ def test_the_local_lake_keeps_no_versions_and_says_what_to_do_instead(lakeml, so
     assert "keeps no earlier versions" in result.json["error"] and "--full-refresh" in result.json["error"]
 
 
-def test_a_run_ingestion_uncommitted_after_losing_a_race_is_refused(
+def test_a_run_ingestion_uncommitted_after_losing_a_race_is_refused_and_skipped_in_a_whole_table_restore(
     lakeml, source, landing: AwsLanding, tmp_path: Path
 ) -> None:
     """Two runs from one watermark: the winner commits, the loser's manifest is deleted by ingestion (a
-    delete marker in the bucket). Restoring the loser would double the rows both windows share."""
+    delete marker in the bucket). Restoring the loser would double the rows both windows share: asked for
+    by id it is refused; when the whole table is deleted and restored, it is skipped and named."""
     source.add_orders(10, at(60))
-    assert lakeml("--json", "ingest", "--table", "ORDERS", env=landing.env).code == 0
+    first = lakeml("--json", "ingest", "--table", "ORDERS", env=landing.env)
+    assert first.code == 0, first
     source.add_orders(5, at(120))
     flag = tmp_path / "release"
     slow = subprocess.Popen(
@@ -150,3 +160,20 @@ def test_a_run_ingestion_uncommitted_after_losing_a_race_is_refused(
     assert f"bronze/_manifests/orders/{loser}.json" not in landing.keys("bronze/_manifests/")
     verify = lakeml("--json", "ingest", "verify", "--table", "ORDERS", env=landing.env)
     assert verify.code == 0 and verify.json["ORDERS"]["duplicates"] == 0, verify
+
+    delete(landing, landing.keys("bronze/orders/") + landing.keys("bronze/_manifests/orders/"))
+    assert lakeml("--json", "ingest", "verify", "--table", "ORDERS", env=landing.env).code == 1
+    whole = lakeml("--json", "ingest", "restore", "--table", "ORDERS", "--all-deleted", env=landing.env)
+    assert whole.code == 0, whole
+    committed = [first.json["runs"][0]["run_id"], winner.json["runs"][0]["run_id"]]
+    assert [run["run_id"] for run in whole.json["runs"]] == committed
+    assert [run["run_id"] for run in whole.json["skipped"]] == [loser]
+    verify = lakeml("--json", "ingest", "verify", "--table", "ORDERS", env=landing.env)
+    assert verify.code == 0, verify
+    assert (verify.json["ORDERS"]["duplicates"], verify.json["ORDERS"]["bronze_rows"]) == (0, 18)
+
+
+def test_restore_without_runs_named_exits_2_saying_how_to_name_them(lakeml, landing: AwsLanding) -> None:
+    result = lakeml("--json", "ingest", "restore", "--table", "ORDERS", env=landing.env)
+    assert result.code == 2, result
+    assert "--run <run_id> (repeatable) or --all-deleted" in result.json["error"]

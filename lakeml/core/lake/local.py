@@ -69,6 +69,9 @@ class LocalLakeHistory:
     def deleted(self, path: str) -> DeletedObject | None:
         raise self._no_versions(path)
 
+    def deleted_under(self, prefix: str) -> list[DeletedObject]:
+        raise self._no_versions(prefix)
+
     def read(self, obj: DeletedObject) -> bytes:
         raise self._no_versions(obj.path)
 

@@ -70,6 +70,11 @@ class LakeHistory(Protocol):
         None if it exists, or if nothing of it is kept."""
         ...
 
+    def deleted_under(self, prefix: str) -> list[DeletedObject]:
+        """Every file under `prefix` (relative, ending in '/') that is deleted now and has an earlier
+        version kept, by path."""
+        ...
+
     def read(self, obj: DeletedObject) -> bytes:
         """The content of the version a restore would bring back."""
         ...

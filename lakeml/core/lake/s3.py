@@ -68,16 +68,28 @@ class S3LakeHistory:
         return aws.client("s3", self.region, self.endpoint_url)
 
     def deleted(self, path: str) -> DeletedObject | None:
+        return next((obj for obj in self._deleted(path) if obj.path == path), None)
+
+    def deleted_under(self, prefix: str) -> list[DeletedObject]:
+        return sorted(self._deleted(prefix), key=lambda obj: obj.path)
+
+    def _deleted(self, prefix: str) -> list[DeletedObject]:
+        """Keys under `prefix` whose latest entry is a delete marker, each with its newest version (S3
+        lists a key's versions newest first: the first is the one a restore brings back)."""
+        newest: dict[str, str] = {}
+        live: set[str] = set()
+        deleted: set[str] = set()
         try:
-            response = self.s3.list_object_versions(Bucket=self.bucket, Prefix=path)
+            pages = self.s3.get_paginator("list_object_versions").paginate(Bucket=self.bucket, Prefix=prefix)
+            for page in pages:
+                for version in page.get("Versions", []):
+                    newest.setdefault(version["Key"], version["VersionId"])
+                    if version["IsLatest"]:
+                        live.add(version["Key"])
+                deleted.update(m["Key"] for m in page.get("DeleteMarkers", []) if m["IsLatest"])
         except ClientError as exc:
-            raise self._explain(exc, f"list the versions of {path}") from exc
-        markers = [m for m in response.get("DeleteMarkers", []) if m["Key"] == path]
-        # S3 lists a key's versions newest first: the first is the one a restore brings back.
-        versions = [v for v in response.get("Versions", []) if v["Key"] == path]
-        if not versions or any(v["IsLatest"] for v in versions) or not any(m["IsLatest"] for m in markers):
-            return None
-        return DeletedObject(path, versions[0]["VersionId"])
+            raise self._explain(exc, f"list the versions under {prefix}") from exc
+        return [DeletedObject(key, newest[key]) for key in deleted - live if key in newest]
 
     def read(self, obj: DeletedObject) -> bytes:
         try:
