@@ -61,11 +61,27 @@ def test_a_live_file_or_one_never_written_is_not_deleted(versioned) -> None:
     assert history.deleted("bronze/_manifests/orders/run-1.js") is None  # a prefix of a key is not the key
 
 
+def test_the_deleted_files_under_a_prefix_are_listed_with_their_newest_versions(versioned) -> None:
+    storage, history = versioned
+    folder = "bronze/_manifests/orders"
+    storage.fs.create_dir(storage.path(folder), recursive=True)
+    for name, body in (("a.json", b"a1"), ("b.json", b"b1"), ("c.json", b"c1"), ("c.json", b"c2")):
+        with storage.fs.open_output_stream(storage.path(folder, name)) as out:
+            out.write(body)
+    for name in ("a.json", "c.json"):
+        storage.fs.delete_file(storage.path(folder, name))
+
+    found = history.deleted_under(folder + "/")
+    assert [obj.path for obj in found] == [f"{folder}/a.json", f"{folder}/c.json"]  # b is live
+    assert [history.read(obj) for obj in found] == [b"a1", b"c2"]
+
+
 def test_the_local_lake_refuses_and_says_why(tmp_path: Path) -> None:
     storage, history = LocalLake.create(tmp_path / "lake"), LocalLakeHistory(tmp_path / "lake")
     put(storage, b"x")
     for call in (
         lambda: history.deleted(PATH),
+        lambda: history.deleted_under("bronze/"),
         lambda: history.read(DeletedObject(PATH, "v")),
         lambda: history.restore(DeletedObject(PATH, "v")),
     ):
