@@ -80,10 +80,9 @@ def main() -> None:
     )
     print_table(f"local training pipeline at default scale, {TRIALS} tuning trials", rows)
     print(f"\nrunner overhead: {overhead:.2f} s of {total:.2f} s = {100 * overhead / total:.1f} %")
-    if tune:
-        print(
-            f"tuning: {trials} trials in {tune.seconds:.1f} s = {trials_per_s} trials/s ({settings.runner.job_processes} jobs)"
-        )
+    if tune and trials_per_s is not None:
+        mode = settings.runner.job_processes
+        print(f"tuning: {trials} trials in {tune.seconds} s = {trials_per_s} trials/s ({mode} job processes)")
     print("before the pipeline: " + ", ".join(f"{k} {v:.1f} s" for k, v in prepare.items()))
     write_result(
         "pipeline",
