@@ -7,7 +7,8 @@ and stderr the pipe the pool reads, `<fd>` its end of the control connection (pi
 `multiprocessing.connection`). It says it is ready, then for each `JobSpec` it receives:
 - makes the environment exactly the job's (`environ.replaced`: SageMaker's `SM_*` variables, the mapped
   `LAKEML_CONTAINER__OPT_ML`, the job's `Environment`), its working directory and `sys.argv`/`sys.path`
-  what `python -m` would give, and restores all of it afterwards;
+  what `python -m` would give, and restores all of it afterwards (with the signal handlers and the root
+  logger's handlers and level, which a job may change);
 - runs the module as `__main__` (`runpy`), so the job's entry point, its `run_job` failure file and its
   exit code behave as in a process of its own; what it imported stays imported for the next job;
 - writes an end marker on the output pipe and sends the exit code back.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import logging
 import os
 import runpy
 import signal
@@ -35,6 +37,7 @@ END = b"\x00lakeml-worker-job-end\x00\n"  # after a job's last output byte, on t
 READY = "ready"
 STOP_SIGNAL = signal.SIGUSR1  # the pool asks the running job to stop (early stopping)
 STOPPED_CODE = -signal.SIGTERM  # what a stopped job reports: a fresh process would die of SIGTERM
+RESTORED_SIGNALS = (STOP_SIGNAL, signal.SIGTERM, signal.SIGINT)  # handlers a job may replace
 _running = False  # a job is inside runpy: only then does STOP_SIGNAL raise JobStopped
 
 
@@ -84,6 +87,9 @@ def serve(control: Connection) -> None:
 def run(spec: JobSpec) -> int:
     """Run one job as `python -m spec.module *spec.argv` would; return its exit code."""
     saved_path, saved_argv, saved_cwd = list(sys.path), list(sys.argv), os.getcwd()
+    saved_signals = {number: signal.getsignal(number) for number in RESTORED_SIGNALS}
+    root = logging.getLogger()
+    saved_logging = (list(root.handlers), root.level)
     try:
         with environ.replaced(spec.environment):
             os.chdir(spec.cwd)
@@ -96,6 +102,9 @@ def run(spec: JobSpec) -> int:
         sys.path[:] = saved_path
         sys.argv = saved_argv
         os.chdir(saved_cwd)
+        for number, handler in saved_signals.items():
+            signal.signal(number, handler)
+        root.handlers[:], root.level = saved_logging[0], saved_logging[1]
 
 
 def guarded(module: str) -> int:
