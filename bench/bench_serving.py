@@ -384,6 +384,7 @@ def main() -> None:
         duration_s=DURATION_S,
         load_generator="wrk",
         mlflow=MLFLOW,
+        load_average=[round(v, 1) for v in os.getloadavg()],  # 1, 5, 15 min at the end
     )
 
 
