@@ -7,7 +7,8 @@
 The local runner executes the SageMaker pipeline definition JSON on one machine, without Docker or AWS:
 `definition` loads and checks it, `engine` walks the steps in dependency order through one table of
 executors (`executors`: job steps, control steps, model steps), with `cache`, retries and a typed
-execution `record` kept by `records`; `jobs`/`tuning` run the image's commands as local processes.
+execution `record` kept by `records`; `jobs`/`tuning` run the image's commands on this machine, through
+`launch` — in warm worker processes (`workers`, `worker`) or a fresh process per job.
 See `docs/local-runner.md`.
 """
 
