@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from lakeml.core import aws
 from tests.infra import terraform_cli
 from tests.infra.terraform_cli import PLUGIN_DIR, REPO, Result
@@ -261,12 +263,12 @@ def leftovers(estate: Estate) -> list[str]:
     databases = {d["Name"] for d in estate.client("glue").get_databases()["DatabaseList"]}
     left += [f"glue database {d}" for d in sorted(databases & set(stack["glue_databases"].values()))]
     sagemaker = estate.client("sagemaker")
-    groups = sagemaker.list_feature_groups()["FeatureGroupSummaries"]
-    left += [
-        f"feature group {g['FeatureGroupName']}"
-        for g in groups
-        if g["FeatureGroupName"] == stack["feature_group"]
-    ]
+    try:  # moto has no ListFeatureGroups
+        sagemaker.describe_feature_group(FeatureGroupName=stack["feature_group"])
+        left.append(f"feature group {stack['feature_group']}")
+    except ClientError as exc:
+        if aws.error_code(exc) != "ResourceNotFound":
+            raise
     pipelines = sagemaker.list_pipelines()["PipelineSummaries"]
     names = set(stack["pipelines"]["names"].values())
     left += [f"pipeline {p['PipelineName']}" for p in pipelines if p["PipelineName"] in names]

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from moto.awslambda.models import LambdaFunction
 from moto.cloudwatch.models import CloudWatchBackend
 from moto.core.responses import ActionResult
 from moto.core.utils import unix_time_millis
@@ -252,39 +251,10 @@ def _snapshot_alarms(original: Callable[..., None]) -> Callable[..., None]:
     return init
 
 
-def _keep_dead_letter_config(original: Callable[..., None]) -> Callable[..., None]:
-    def init(self: LambdaFunction, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
-        original(self, account_id, spec, *args, **kwargs)
-        self.dead_letter_config = spec.get("DeadLetterConfig")  # type: ignore[attr-defined]
-
-    return init
-
-
-def _report_dead_letter_config(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-    def get_configuration(self: LambdaFunction, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        config = original(self, *args, **kwargs)
-        target = (getattr(self, "dead_letter_config", None) or {}).get("TargetArn")
-        if target:
-            config["DeadLetterConfig"] = {"TargetArn": target}
-        return config
-
-    return get_configuration
-
-
-def _update_dead_letter_config(original: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-    def update_configuration(self: LambdaFunction, config_updates: dict[str, Any]) -> dict[str, Any]:
-        if "DeadLetterConfig" in config_updates:
-            self.dead_letter_config = config_updates["DeadLetterConfig"]  # type: ignore[attr-defined]
-        return original(self, config_updates)
-
-    return update_configuration
-
-
 def install(patch: pytest.MonkeyPatch) -> None:
-    """Every shim above, plus Lambda's `DeadLetterConfig` read-back: moto 5.2.5 accepts
-    `DeadLetterConfig` on CreateFunction/UpdateFunctionConfiguration but drops it, so GetFunction never
-    returns it and every re-plan would show the ingestion function's DLQ as a change. The shim keeps
-    the value the caller sent and returns it, as Lambda does."""
+    """Every shim above. (Lambda's dropped `DeadLetterConfig`, shimmed for the hand-made apply of
+    2026-11-27, needs none now: no function sets one; ingestion's failures go to its on-failure
+    destination, which moto reads back.)"""
     patch.setattr(
         StepFunctionResponse,
         "validate_state_machine_definition",
@@ -324,12 +294,3 @@ def install(patch: pytest.MonkeyPatch) -> None:
     )
     patch.setattr(FakeDeleteMarker, "dispose", _dispose_delete_marker, raising=False)
     patch.setattr(CloudWatchBackend, "__init__", _snapshot_alarms(CloudWatchBackend.__init__))
-    patch.setattr(LambdaFunction, "__init__", _keep_dead_letter_config(LambdaFunction.__init__))
-    patch.setattr(
-        LambdaFunction, "get_configuration", _report_dead_letter_config(LambdaFunction.get_configuration)
-    )
-    patch.setattr(
-        LambdaFunction,
-        "update_configuration",
-        _update_dead_letter_config(LambdaFunction.update_configuration),
-    )
