@@ -174,6 +174,10 @@ def test_action_names_follow_iam_not_the_operation() -> None:
         accesses(Call("ec2", "DescribeInstances", {}, REGION), ACCOUNT)
 
 
+def test_calls_iam_does_not_authorise_need_no_grant() -> None:
+    assert accesses(Call("sts", "GetCallerIdentity", {}, REGION), ACCOUNT) == []
+
+
 def test_sagemaker_arns_are_lower_case_and_typed() -> None:
     (a,) = accesses(Call("sagemaker", "DescribeEndpoint", {"EndpointName": "Churn-Prod"}, REGION), ACCOUNT)
     assert a.resource == f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/churn-prod"

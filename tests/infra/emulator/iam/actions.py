@@ -54,6 +54,11 @@ PASSES_ROLE: dict[tuple[str, str], tuple[str, str]] = {
 }
 
 
+# Calls IAM does not authorise: anyone with credentials may make them (the Snowflake connector asks STS
+# who it runs as when it detects its platform).
+NO_PERMISSION_NEEDED = frozenset({("sts", "GetCallerIdentity")})
+
+
 class Unmapped(Exception):
     """A call whose action or resource this module cannot name: add it here, do not skip it."""
 
@@ -94,6 +99,8 @@ def actions_of(call: Call) -> tuple[str, ...]:
 def accesses(call: Call, account: str) -> list[Access]:
     """Every (action, resource, context) AWS authorises `call` as."""
     prefix = IAM_PREFIX.get(call.service, call.service)
+    if (prefix, call.operation) in NO_PERMISSION_NEEDED:
+        return []
     arn = Arns(call.region, account)
     builder = _RESOURCES.get(prefix)
     if builder is None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+import boto3
 import urllib3
 from werkzeug.datastructures import Headers
 from werkzeug.serving import make_server
@@ -209,11 +210,18 @@ class RecordingProxy:
 
 @contextlib.contextmanager
 def recording() -> Iterator[None]:
-    """Observe every client of `lakeml.core.aws` for the block (the test session's lifetime)."""
+    """Observe every client of `lakeml.core.aws` for the block, and every client made meanwhile from
+    boto3's default session (dbt-glue's `boto3.client("glue")`)."""
     stop = aws.observe(_on_botocore_call)
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    default = boto3.DEFAULT_SESSION
+    assert default is not None
+    default.events.register("before-parameter-build", _on_botocore_call)
     try:
         yield
     finally:
+        default.events.unregister("before-parameter-build", _on_botocore_call)
         stop()
 
 

@@ -392,6 +392,32 @@ def run_transform_lake_writes(world: World) -> None:
         assert publish_run_results(lake, results, target="glue", success=True, bronze_runs={}) is not None
 
 
+def run_dbt_glue_catalog(world: World) -> None:
+    """dbt-glue's own catalog reads (`GlueAdapter.list_schemas`, `check_schema_exists`,
+    `list_relations_without_caching`, `get_relation`), which it makes from the task through boto3's
+    default `glue` client (its Spark side runs in the Glue session, out of reach: no Glue sessions)."""
+    from types import SimpleNamespace
+
+    from dbt.adapters.glue.impl import GlueAdapter
+
+    credentials = SimpleNamespace(
+        region=world.estate.region,
+        role_arn=world.stack["glue_role_arn"],
+        use_interactive_session_role_for_api_calls=False,
+        custom_iceberg_catalog_namespace=None,
+    )
+    connection = SimpleNamespace(handle=SimpleNamespace(credentials=credentials))
+    adapter = GlueAdapter.__new__(GlueAdapter)  # the catalog methods need no project or session
+    adapter.connections = SimpleNamespace(get_thread_connection=lambda: connection)  # type: ignore[assignment]
+    adapter.config = SimpleNamespace(quoting={"database": False, "schema": False, "identifier": False})
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AWS_ENDPOINT_URL_GLUE", world.proxy.url)
+        assert "gold" in adapter.list_schemas("awsdatacatalog")
+        assert adapter.check_schema_exists("awsdatacatalog", "silver")
+        adapter.list_relations_without_caching(adapter.Relation.create(database="silver", schema="silver"))
+        assert adapter.get_relation("silver", "silver", "not_built_yet") is None
+
+
 # ------------------------------------------------------------------------- state machine and schedule
 
 
@@ -438,6 +464,7 @@ RUNTIMES: tuple[Runtime, ...] = (
     Runtime("on-approval handler", lambda_role("on-approval"), run_on_approval, setup_on_approval),
     Runtime("deploy-staging handler", lambda_role("deploy-staging"), run_deploy_staging),
     Runtime("transform: lake writes", task_role, run_transform_lake_writes),
+    Runtime("transform: dbt-glue catalog reads", task_role, run_dbt_glue_catalog),
     Runtime("daily flow (state machine)", flow_role, derived=flow_calls),
     Runtime("daily flow schedule", scheduler_role, derived=scheduled_calls),
 )
