@@ -282,7 +282,9 @@ def daily(incremental: dict[str, Any]) -> dict[str, Any]:
     before = partition_files(home.lake / "gold/customer_features")
     order = dict(next(o for o in HISTORY.tables["ORDERS"] if o["ORDER_ID"] == EDITED_ORDER + 1))
     order.update(STATUS="cancelled", UPDATED_AT=HISTORY.end)
-    write_run(home.lake, "ORDERS", "day-3", HISTORY.end.date(), [order])
+    # landed a day after day-2's run: the fixture's commit time is midnight of the landing day, and silver
+    # reads the runs committed after its newest row's
+    write_run(home.lake, "ORDERS", "day-3", HISTORY.end.date() + timedelta(days=1), [order])
     log = home.path / "dbt" / "logs" / "dbt.log"
     offset = len(log.read_text(errors="replace"))
     step = home.lakeml("--json", "transform")
